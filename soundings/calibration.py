@@ -1,0 +1,45 @@
+"""Volume from depth by linear interpolation in a tank's calibration table.
+
+V = V1 + (u - u1) / (u2 - u1) * (V2 - V1), with u the depth in inches.
+A depth outside the table is an error, never a guess.
+"""
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from soundings.units import format_depth
+
+
+def depth_in_inches(*, feet, inches):
+    return int(feet) * 12 + int(inches)
+
+
+def _depth_text(total_inches):
+    return format_depth(feet=total_inches // 12, inches=total_inches % 12)
+
+
+def interpolate(*, table, depth, tank_label):
+    """Gallons at `depth` inches; `table` is a list of (depth_inches, gallons) pairs.
+
+    Raises ValidationError with one sentence when the table is empty or the depth
+    lies outside it.
+    """
+    rows = sorted((int(d), Decimal(g)) for d, g in table)
+    if not rows:
+        raise ValidationError(
+            f"{tank_label} has no calibration table; load it with "
+            "`manage.py load_sounding_tables` or add rows to the tank in the admin."
+        )
+    low_depth, high_depth = rows[0][0], rows[-1][0]
+    if depth < low_depth or depth > high_depth:
+        raise ValidationError(
+            f"{tank_label}: {_depth_text(depth)} is beyond the calibration table "
+            f"({_depth_text(low_depth)} to {_depth_text(high_depth)}); "
+            "re-sound the tank or extend the table."
+        )
+    lower = max((r for r in rows if r[0] <= depth), key=lambda r: r[0])
+    upper = min((r for r in rows if r[0] >= depth), key=lambda r: r[0])
+    (u1, v1), (u2, v2) = lower, upper
+    if u1 == u2:
+        return v1
+    return v1 + (Decimal(depth - u1) / Decimal(u2 - u1)) * (v2 - v1)
