@@ -1,0 +1,81 @@
+from django.contrib import admin
+
+from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord, ServiceTankPair
+
+
+@admin.register(ServiceTankPair)
+class ServiceTankPairAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "activated_at", "deactivated_at", "is_active", "notes"]
+    list_filter = [("deactivated_at", admin.EmptyFieldListFilter), "activated_at"]
+    search_fields = ["label", "notes"]
+    date_hierarchy = "activated_at"
+    readonly_fields = ["created_at"]
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj):
+        return obj.is_active
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.tickets.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(DailyFuelTicket)
+class DailyFuelTicketAdmin(admin.ModelAdmin):
+    list_display = ["ticket_date", "meter_start", "meter_end", "consumption_gallons", "service_tank_pair", "engineer_name"]
+    list_filter = ["ticket_date", "service_tank_pair"]
+    search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
+    date_hierarchy = "ticket_date"
+    list_select_related = ["service_tank_pair"]
+    readonly_fields = ["consumption_gallons", "created_at", "created_by"]
+    show_full_result_count = False
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        start = DailyFuelTicket.next_meter_start()
+        if start is not None:
+            initial.setdefault("meter_start", start)
+        active = ServiceTankPair.active_pair()
+        if active is not None:
+            initial.setdefault("service_tank_pair", active.pk)
+        if request.user.is_authenticated:
+            initial.setdefault("engineer_name", request.user.get_full_name() or request.user.get_username())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.save()
+
+
+class FuelTankSoundingInline(admin.TabularInline):
+    model = FuelTankSounding
+    extra = 0
+    fields = ["tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "gallons"]
+
+
+@admin.register(HitchRecord)
+class HitchRecordAdmin(admin.ModelAdmin):
+    list_display = ["date", "vessel", "is_start", "location", "total_fuel_gallons", "engineer_name"]
+    list_filter = ["is_start", "vessel", "date"]
+    search_fields = ["vessel", "location", "charter", "engineer_name"]
+    date_hierarchy = "date"
+    readonly_fields = ["created_at"]
+    inlines = [FuelTankSoundingInline]
+    fieldsets = [
+        (None, {"fields": ["vessel", "date", "is_start", "end_date", "location", "charter", "engineer_name"]}),
+        ("Drafts", {"fields": [("draft_forward_feet", "draft_forward_inches"), ("draft_aft_feet", "draft_aft_inches")]}),
+        ("Fuel on board", {"fields": ["fuel_on_log", "correction", "total_fuel_gallons"]}),
+        ("Oil levels", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
+        (None, {"fields": ["created_at"]}),
+    ]
+
+
+@admin.register(FuelTankSounding)
+class FuelTankSoundingAdmin(admin.ModelAdmin):
+    list_display = ["hitch", "tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "gallons"]
+    list_filter = ["side", "is_day_tank", "water_present"]
+    search_fields = ["tank_number", "hitch__vessel"]
+    date_hierarchy = "hitch__date"
+    list_select_related = ["hitch"]
