@@ -1,0 +1,37 @@
+"""The three roles as groups of model permissions (used by migration 0002_roles).
+
+Chief Engineer: every permission on the ORB models, except deleting ORB entries and
+weekly soundings (nobody may delete those; the admin refuses even superusers).
+Engineer: records fuel tickets and weekly soundings; views everything else.
+Viewer: views everything.
+"""
+OUR_APPS = ("soundings", "fueltickets")
+MODELS = {
+    "soundings": ["tank", "calibrationrow", "weeklysounding", "orbentry"],
+    "fueltickets": ["servicetankpair", "dailyfuelticket", "hitchrecord", "fueltanksounding"],
+}
+NEVER_DELETED = {"orbentry", "weeklysounding"}
+ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding"}
+
+CHIEF_ENGINEER = "Chief Engineer"
+ENGINEER = "Engineer"
+VIEWER = "Viewer"
+
+
+def _all_models():
+    for app_label, models in MODELS.items():
+        for model in models:
+            yield app_label, model
+
+
+def group_permissions():
+    """{group name: [(app_label, codename)]}."""
+    chief, engineer, viewer = [], [], []
+    for app_label, model in _all_models():
+        for action in ("add", "change", "delete", "view"):
+            if not (action == "delete" and model in NEVER_DELETED):
+                chief.append((app_label, f"{action}_{model}"))
+        actions = ("add", "change", "view") if model in ENGINEER_RECORDS else ("view",)
+        engineer.extend((app_label, f"{action}_{model}") for action in actions)
+        viewer.append((app_label, f"view_{model}"))
+    return {CHIEF_ENGINEER: chief, ENGINEER: engineer, VIEWER: viewer}
