@@ -7,5 +7,6 @@ from orb import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("orb-book/", views.orb_book, name="orb_book"),
     path("admin/", admin.site.urls),
 ]
