@@ -129,3 +129,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Smoke checks safe_migrate runs (in a savepoint that is rolled back) before it commits.
+ORB_SMOKE_CHECKS = ["orb.smoke.run_smoke_checks"]

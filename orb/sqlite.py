@@ -15,9 +15,8 @@ BUSY_TIMEOUT_MS = 20_000
 def configure_sqlite(sender, connection, **kwargs):
     if connection.vendor != "sqlite":
         return
-    if connection.settings_dict["NAME"] in (":memory:", "") or "mode=memory" in str(
-        connection.settings_dict["NAME"]
-    ):
+    name = str(connection.settings_dict["NAME"])
+    if name in (":memory:", "") or "mode=memory" in name or "mode=ro" in name:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -1,0 +1,166 @@
+"""``manage.py safe_migrate``: Django's migrate with backup, rehearsal, checks, recovery,
+rollback and a journal.  This module only parses arguments, calls the engine in
+``orb.safemigrate`` and prints; see docs/DATABASE_MIGRATIONS.md for the operator's guide.
+"""
+import json
+import sys
+import traceback
+
+from django.core.management.base import BaseCommand
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from orb.safemigrate.errors import SafeMigrateError, UsageError
+from orb.safemigrate.inspect import Inspector
+from orb.safemigrate.pipeline import Engine
+from orb.safemigrate.render import ProgressRenderer
+
+MODES = ("plan", "dry_run", "rollback", "status", "history", "list_backups", "restore", "prune_backups")
+READ_ONLY = {"plan", "status", "history", "list_backups"}
+TAKES_TARGET = {"upgrade", "plan", "dry_run"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply migrations safely: verified backup, checks inside one transaction, automatic "
+        "recovery, rollback and a journal. See docs/DATABASE_MIGRATIONS.md."
+    )
+    requires_system_checks = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser):
+        parser.add_argument("app_label", nargs="?", help="App to migrate (default: all apps).")
+        parser.add_argument("migration_name", nargs="?",
+                            help="Target migration (forwards or backwards); 'zero' unapplies the app.")
+        modes = parser.add_argument_group("modes (at most one; default: apply)")
+        modes.add_argument("--plan", action="store_true", help="Print the plan with its SQL; change nothing.")
+        modes.add_argument("--dry-run", action="store_true",
+                           help="Preflight and a full rehearsal on a copy; the database is not changed.")
+        modes.add_argument("--rollback", action="store_true",
+                           help="Undo the most recent applied run that is not yet rolled back.")
+        modes.add_argument("--status", action="store_true", help="Applied/pending migrations, database, last run.")
+        modes.add_argument("--history", action="store_true", help="The journal of runs, newest first.")
+        modes.add_argument("--list-backups", action="store_true", help="The backups and the state each holds.")
+        modes.add_argument("--restore", nargs="?", const=True, default=None, metavar="BACKUP",
+                           help="Restore the newest (or the named) backup after verifying it.")
+        modes.add_argument("--prune-backups", action="store_true", help="Delete all but the newest --keep N backups.")
+        parser.add_argument("--keep", type=int, metavar="N", help="With --prune-backups: how many to keep.")
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
+        parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
+                            help="Do not ask for confirmation.")
+        parser.add_argument("--allow-data-loss", action="store_true",
+                            help="Allow a plan that drops rows or non-null values.")
+        parser.add_argument("--rehearse", action="store_true",
+                            help="Rehearse on a copy first, then run for real if it passed.")
+        parser.add_argument("--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database).")
+        parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
+
+    # --- entry -------------------------------------------------------------------------
+    def execute(self, *args, **options):
+        # Human text goes to stderr when stdout carries the JSON document.
+        self.as_json = options.get("json", False)
+        return super().execute(*args, **options)
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        self.out = self.stderr if self.as_json else self.stdout
+        renderer = ProgressRenderer(self.out, style=self.style, verbosity=0 if self.as_json and self.verbosity < 2 else self.verbosity)
+        try:
+            mode = self.mode(options)
+            outcome = self.dispatch(mode, options, renderer)
+        except SafeMigrateError as exc:
+            self.fail(exc, renderer)
+            return
+        except KeyboardInterrupt:
+            self.fail(SafeMigrateError("Interrupted; any open transaction was rolled back.",
+                                       state="Database unchanged (interrupted before commit), or see --history."),
+                      renderer)
+            return
+        except Exception as exc:  # a bug or an unreachable database: one sentence, no traceback
+            wrapped = SafeMigrateError(
+                f"safe_migrate stopped on an unexpected error ({exc.__class__.__name__}: {exc}); "
+                "run with -v 3 for details and see `--status` and `--history`.",
+                state="Database unchanged by this run unless `--history` shows it applied.",
+            )
+            wrapped.__cause__ = exc
+            self.fail(wrapped, renderer)
+            return
+        renderer.finish()
+        if self.as_json:
+            self.stdout.write(json.dumps(outcome.payload, indent=2, sort_keys=True, default=str))
+            self.stderr.write(outcome.state)
+        else:
+            for line in outcome.summary:
+                if self.verbosity >= 1:
+                    self.stdout.write(line)
+            self.stdout.write(self.style.SUCCESS(outcome.state) if outcome.exit_code == 0 else outcome.state)
+
+    def mode(self, options):
+        chosen = [m for m in MODES if options.get(m) not in (None, False)]
+        if len(chosen) > 1:
+            flags = " and ".join("--" + m.replace("_", "-") for m in chosen)
+            raise UsageError(f"Choose one mode at a time, not {flags}.")
+        mode = chosen[0] if chosen else "upgrade"
+        if options["app_label"] and mode not in TAKES_TARGET:
+            raise UsageError(f"--{mode.replace('_', '-')} does not take an app label or migration name.")
+        if options["keep"] is not None and mode != "prune_backups":
+            raise UsageError("--keep only goes with --prune-backups.")
+        if mode == "prune_backups" and options["keep"] is None:
+            raise UsageError("--prune-backups needs --keep N (how many of the newest backups to keep).")
+        if options["rehearse"] and mode not in ("upgrade", "rollback"):
+            raise UsageError("--rehearse goes with an applying run (the default mode or --rollback).")
+        if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run"):
+            raise UsageError("--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback).")
+        if options["database"] not in connections:
+            raise UsageError(f"No database alias {options['database']!r} in settings.DATABASES.")
+        return mode
+
+    def dispatch(self, mode, options, renderer):
+        connection = connections[options["database"]]
+        common = {"connection": connection, "backup_dir": options["backup_dir"], "progress": renderer}
+        target = {"app_label": options["app_label"], "migration_name": options["migration_name"]}
+        if mode in READ_ONLY:
+            inspector = Inspector(**common)
+            if mode == "plan":
+                return inspector.plan(**target)
+            return getattr(inspector, mode)()
+        engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
+        if mode == "upgrade":
+            return engine.upgrade(**target, rehearse_first=options["rehearse"],
+                                  allow_data_loss=options["allow_data_loss"])
+        if mode == "dry_run":
+            return engine.dry_run(**target, allow_data_loss=options["allow_data_loss"])
+        if mode == "rollback":
+            return engine.rollback(allow_data_loss=options["allow_data_loss"], rehearse_first=options["rehearse"])
+        if mode == "restore":
+            name = None if options["restore"] is True else options["restore"]
+            return engine.restore(name=name)
+        return engine.prune(keep=options["keep"])
+
+    def confirm(self, question):
+        self.stderr.write(question)
+        self.stderr.write("Type 'yes' to continue: ", ending="")
+        self.stderr.flush()
+        try:
+            answer = input()
+        except EOFError:
+            self.stderr.write("")
+            self.stderr.write("No answer (stdin closed); pass --noinput to skip the question.")
+            return False
+        return answer.strip().lower() in ("yes", "y")
+
+    def fail(self, exc, renderer):
+        renderer.finish()
+        code = exc.exit_code
+        if self.as_json:
+            self.stdout.write(json.dumps({"ok": code == 0, "exit_code": code, "error": exc.message,
+                                          "state": exc.state, **exc.details}, indent=2, sort_keys=True, default=str))
+        self.stderr.write(self.style.ERROR(exc.message) if code else exc.message)
+        if self.verbosity >= 3 and (exc.__cause__ or exc.__context__):
+            cause = exc.__cause__ or exc.__context__
+            self.stderr.write("".join(traceback.format_exception(cause)))
+        self.stderr.write(exc.state)
+        if code:
+            sys.exit(code)
+
+
+

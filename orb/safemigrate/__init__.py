@@ -1,0 +1,20 @@
+"""The safe-migration engine behind ``manage.py safe_migrate``.
+
+One module per concern:
+
+- ``errors``       exception types carrying the exit status and the state line
+- ``events``       the progress callback protocol (the engine never prints)
+- ``targets``      reading APP_LABEL / MIGRATION_NAME into migration targets
+- ``plan``         what will run: migrations, direction, operations, destructive ops, SQL
+- ``drift``        checksums of migration files, drift against the journal
+- ``backends``     engine-specific work (sqlite, postgresql) behind one interface
+- ``backup``       backup naming, sidecars, listing, verification, pruning
+- ``lock``         one run at a time, plus the maintenance flag the web app reads
+- ``journal``      one JSON line per run, outside the database
+- ``preservation`` row and value counts before/after, mapped through renames
+- ``checks``       integrity, foreign keys, models readable, smoke checks
+- ``apply``        the plan and the checks inside one transaction
+- ``rehearsal``    the same on a copy
+- ``pipeline``     the modes: upgrade, dry-run, rollback, restore, prune
+- ``inspect``      the read-only modes: status, history, list-backups
+"""

@@ -1,0 +1,187 @@
+"""Apply a plan and run every check before it counts.
+
+``run_plan`` applies the whole plan on the connection's database inside ONE
+transaction (SQLite: foreign keys off, then ``BEGIN IMMEDIATE``; PostgreSQL:
+transactional DDL), runs the checks still inside it, and commits only when all pass.
+With ``commit=False`` (a rehearsal) it rolls back at the end.  A plan that cannot run
+in one transaction is applied migration by migration (``one_transaction=False``) and
+then checked; the caller restores the backup if that fails.
+"""
+import time
+from dataclasses import dataclass, field
+
+from django.apps import apps as global_apps
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import ModelState
+
+from . import checks, preservation
+from .drift import key_name
+from .errors import CheckFailed, DataLossRefused, MigrationFailed
+
+
+@dataclass
+class ApplyResult:
+    applied: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)  # migration -> seconds
+    check_timings: dict = field(default_factory=dict)
+    comparison: preservation.Comparison | None = None
+    smoke: str = "skipped"
+    models_checked: int = 0
+    applied_after: list = field(default_factory=list)
+    full: bool = False
+
+
+class _Progress:
+    """Turns the executor's callback into timed events."""
+
+    def __init__(self, report, result):
+        self.report = report
+        self.result = result
+        self.current = None
+        self.started = None
+
+    def __call__(self, action, migration=None, fake=False):
+        if action in ("apply_start", "unapply_start"):
+            self.current = key_name((migration.app_label, migration.name))
+            self.started = time.monotonic()
+            verb = "Applying" if action == "apply_start" else "Unapplying"
+            self.report.emit("migration", f"{verb} {self.current}...", name=self.current, start=True)
+        elif action in ("apply_success", "unapply_success"):
+            seconds = time.monotonic() - self.started
+            self.result.timings[self.current] = round(seconds, 4)
+            self.result.applied.append(self.current)
+            self.report.emit("migration", self.current, seconds=seconds, name=self.current, start=False)
+            self.current = None
+
+
+def _rerender_real_models(state):
+    """As ``migrate`` does: real apps' models re-rendered from the code for post_migrate."""
+    state.clear_delayed_apps_cache()
+    post_apps = state.apps
+    with post_apps.bulk_update():
+        keys = []
+        for model_state in post_apps.real_models:
+            key = model_state.app_label, model_state.name_lower
+            keys.append(key)
+            post_apps.unregister_model(*key)
+    post_apps.render_multiple([ModelState.from_model(global_apps.get_model(*key)) for key in keys])
+    return post_apps
+
+
+def _timed(result, name, func, *args):
+    started = time.monotonic()
+    value = func(*args)
+    result.check_timings[name] = round(time.monotonic() - started, 4)
+    return value
+
+
+def _verify_inside(*, connection, executor_after, post_state, result, report, smoke_allowed):
+    """The checks of the contract, run on the migrated (not yet committed) database."""
+    remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
+    result.full = not remaining
+    report.stage("Checking integrity and foreign keys")
+    _timed(result, "integrity", checks.integrity, connection)
+    _timed(result, "foreign_keys", checks.foreign_keys, connection)
+    registry = global_apps if result.full else post_state.apps
+    report.stage("Checking every model can be read")
+    result.models_checked = _timed(result, "models", checks.models_readable, connection, registry)
+    if result.full and smoke_allowed and connection.alias == DEFAULT_DB_ALIAS:
+        report.stage("Running the smoke checks (rolled back)")
+        ran = _timed(result, "smoke", checks.smoke, connection)
+        result.smoke = f"{len(ran)} passed"
+    else:
+        result.smoke = "skipped: the target is not the code's current models"
+        report.note("Smoke checks skipped: the target state is not the code's current models.")
+
+
+def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report):
+    report.stage("Checking data preservation")
+    after = _timed(result, "preservation", preservation.snapshot, connection)
+    comparison = preservation.compare(
+        before=before, after=after, state_before=state_before, state_after=post_state, plan=plan
+    )
+    result.comparison = comparison
+    if comparison.losses and not allow_data_loss:
+        first = comparison.losses[0].sentence()
+        more = f" (and {len(comparison.losses) - 1} more losses)" if len(comparison.losses) > 1 else ""
+        raise DataLossRefused(
+            f"The plan would lose data: {first}{more}; re-run with --allow-data-loss if that is "
+            "intended (the backup keeps the old data), or use --restore to go back to a backup instead.",
+            details={"losses": [loss.sentence() for loss in comparison.losses]},
+        )
+    for loss in comparison.losses:
+        report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
+
+
+def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True):
+    connection = backend.connection
+    result = ApplyResult()
+    expected = [(step.migration.app_label, step.migration.name, step.backwards) for step in plan.steps]
+    cleanup = backend.begin_apply()
+    progress = _Progress(report, result)
+    try:
+        if plan.atomic:
+            with transaction.atomic(using=connection.alias):
+                _run(connection=connection, plan=plan, expected=expected, progress=progress,
+                     result=result, allow_data_loss=allow_data_loss, report=report,
+                     smoke_allowed=smoke_allowed, atomic=True)
+                if not commit:
+                    transaction.set_rollback(True, using=connection.alias)
+        else:
+            _run(connection=connection, plan=plan, expected=expected, progress=progress,
+                 result=result, allow_data_loss=allow_data_loss, report=report,
+                 smoke_allowed=smoke_allowed, atomic=False)
+    except (DataLossRefused, MigrationFailed):
+        raise
+    except CheckFailed as exc:
+        raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message}.") from exc
+    except Exception as exc:
+        where = f"Migration {progress.current} failed" if progress.current else "The plan failed"
+        raise MigrationFailed(f"{where}: {exc.__class__.__name__}: {exc}.") from exc
+    finally:
+        cleanup()
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
+    return result
+
+
+def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic):
+    executor = MigrationExecutor(connection, progress)
+    if plan.steps and not executor.recorder.has_table():
+        executor.recorder.ensure_schema()
+    targets = plan.targets
+    current = executor.migration_plan(targets)
+    if [(m.app_label, m.name, b) for m, b in current] != expected:
+        raise MigrationFailed(
+            "The database's migration state changed since the plan was made (another run?); run again."
+        )
+    state_before = executor._create_project_state(with_applied_migrations=True)
+    report.stage("Counting rows before")
+    before = _timed(result, "count_before", preservation.snapshot, connection)
+    raw = plan.raw
+    pre_apps = state_before.apps
+    emit_pre_migrate_signal(0, False, connection.alias, apps=pre_apps, plan=raw)
+    report.stage(f"Applying {len(raw)} migration(s)" + (" in one transaction" if atomic else " one by one"))
+    started = time.monotonic()
+    post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
+    result.check_timings["apply"] = round(time.monotonic() - started, 4)
+    post_apps = _rerender_real_models(post_state)
+    emit_post_migrate_signal(0, False, connection.alias, apps=post_apps, plan=raw)
+    executor_after = MigrationExecutor(connection)
+    result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
+    if atomic:
+        _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,
+                       result=result, report=report, smoke_allowed=smoke_allowed)
+        _preservation(connection=connection, before=before, state_before=state_before,
+                      post_state=post_state, plan=plan, result=result,
+                      allow_data_loss=allow_data_loss, report=report)
+    else:
+        with transaction.atomic(using=connection.alias):
+            _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,
+                           result=result, report=report, smoke_allowed=smoke_allowed)
+            _preservation(connection=connection, before=before, state_before=state_before,
+                          post_state=post_state, plan=plan, result=result,
+                          allow_data_loss=allow_data_loss, report=report)

@@ -1,0 +1,342 @@
+"""SQLite: the embedded default on board.
+
+Backups and copies go through SQLite's online backup API (a consistent copy while
+other connections read and write), never a byte copy of a live file.  A restore
+copies the backup *into* the live database through the same API, in one transaction,
+so other connections stay valid and a kill mid-restore leaves the old database.
+"""
+import glob
+import os
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from ..errors import Refused, UsageError
+from ..lock import FileLock, live_holder
+from ..sizes import human_bytes
+from .base import Backend, writable_problem
+
+BUSY_TIMEOUT_S = 30
+
+
+def ro_uri(path):
+    return f"file:{quote(os.path.abspath(path))}?mode=ro"
+
+
+def open_readonly(path):
+    return sqlite3.connect(ro_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def quick_check_file(path):
+    """Problems reported by ``PRAGMA quick_check`` on ``path`` ([] when ok)."""
+    try:
+        conn = open_readonly(path)
+    except sqlite3.Error as exc:
+        return [f"cannot open {path}: {exc}"]
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows[:10]
+
+
+def _fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path):
+    try:
+        _fsync_path(path)
+    except OSError:
+        pass
+
+
+class SQLiteBackend(Backend):
+    engine = "sqlite"
+
+    def __init__(self, connection, *, backup_dir=None):
+        super().__init__(connection, backup_dir=backup_dir)
+        name = str(connection.settings_dict["NAME"])
+        if name.startswith("file:") or name in ("", ":memory:"):
+            raise UsageError(
+                f"Database {connection.alias!r} is not a plain SQLite file ({name or 'in memory'}); "
+                "point DATABASE_URL at a file such as sqlite:///data/orb.db."
+            )
+        self.path = os.path.abspath(name)
+
+    # --- where things live -------------------------------------------------------
+    @property
+    def label(self):
+        return self.path
+
+    @property
+    def default_backup_dir(self):
+        return os.path.dirname(self.path)
+
+    @property
+    def state_prefix(self):
+        return self.path
+
+    def backup_basename(self, stamp):
+        return f"{os.path.basename(self.path)}.backup-{stamp}"
+
+    # --- facts ---------------------------------------------------------------------
+    def exists(self):
+        return os.path.exists(self.path)
+
+    def size(self):
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.path.getsize(self.path + suffix)
+            except OSError:
+                pass
+        return total
+
+    def describe(self):
+        info = super().describe()
+        info["sqlite_version"] = sqlite3.sqlite_version
+        return info
+
+    def other_users(self):
+        """Pids of other processes with the database file open (Linux /proc)."""
+        targets = {self.path, self.path + "-wal"}
+        pids = set()
+        for fd_dir in glob.glob("/proc/[0-9]*/fd"):
+            pid = int(fd_dir.split("/")[2])
+            if pid == os.getpid():
+                continue
+            try:
+                for entry in os.listdir(fd_dir):
+                    try:
+                        if os.readlink(os.path.join(fd_dir, entry)) in targets:
+                            pids.add(pid)
+                            break
+                    except OSError:
+                        continue
+            except OSError:
+                continue
+        return sorted(pids)
+
+    # --- connection modes ------------------------------------------------------------
+    @contextmanager
+    def read_only(self):
+        if self.exists():
+            target = ro_uri(self.path)
+        else:
+            # No file yet: describe it as the empty database it would be, without creating it.
+            target = f"file:orb-absent-{os.getpid()}?mode=memory"
+        with self.pointed_at(target):
+            yield
+
+    @contextmanager
+    def pointed_at(self, target):
+        conn = self.connection
+        original = conn.settings_dict["NAME"]
+        conn.close()
+        conn.settings_dict["NAME"] = target
+        try:
+            yield
+        finally:
+            conn.close()
+            conn.settings_dict["NAME"] = original
+
+    # --- work ------------------------------------------------------------------------
+    def quick_check(self):
+        return quick_check_file(self.path)
+
+    def _copy(self, source, dest, *, report, label):
+        """Online copy of ``source`` into a new file ``dest`` (standalone, journal_mode=DELETE)."""
+        src = open_readonly(source)
+        try:
+            dst = sqlite3.connect(dest)
+            try:
+                total = src.execute("PRAGMA page_count").fetchone()[0] or 1
+                step = max(256, total // 50)
+
+                def progress(status, remaining, pages):
+                    report.percent(pages - remaining, pages, label=label)
+
+                src.backup(dst, pages=step, progress=progress)
+                dst.execute("PRAGMA journal_mode=DELETE")
+                report.percent(total, total, label=label)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        _fsync_path(dest)
+
+    def write_backup(self, dest, *, report):
+        self._copy(self.path, dest, report=report, label="Backing up")
+
+    def verify_backup_file(self, path):
+        return quick_check_file(path)
+
+    def restore_from(self, path, *, report):
+        src = open_readonly(path)
+        try:
+            dst = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            try:
+                # One step: the whole copy is one write transaction on the live database.
+                src.backup(dst, pages=-1)
+                dst.execute("PRAGMA journal_mode=WAL")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        report.percent(1, 1, label="Restoring")
+
+    def make_rehearsal_copy(self, *, report):
+        dest = f"{self.path}.rehearsal-{os.getpid()}"
+        self.drop_rehearsal_copy(dest)
+        if self.exists():
+            self._copy(self.path, dest, report=report, label="Copying for the rehearsal")
+        return dest
+
+    def drop_rehearsal_copy(self, target):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(target + suffix)
+            except FileNotFoundError:
+                pass
+
+    def cleanup_leftovers(self, *, report):
+        for path in glob.glob(glob.escape(self.path) + ".rehearsal-*"):
+            tail = path.rsplit("-", 1)[-1]
+            if not tail.isdigit() or pid_alive(int(tail)):
+                continue
+            self.drop_rehearsal_copy(path)
+            report.note(f"Removed a rehearsal copy left by an interrupted run: {path}")
+
+    def _table_bytes(self, tables):
+        """Bytes of the given tables and their indexes (dbstat), or None when unknown."""
+        if not tables or not self.exists():
+            return 0
+        try:
+            conn = open_readonly(self.path)
+        except sqlite3.Error:
+            return None
+        try:
+            largest = 0
+            for table in tables:
+                names = [table] + [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?", (table,)
+                    )
+                ]
+                marks = ",".join("?" * len(names))
+                size = conn.execute(
+                    f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})", names
+                ).fetchone()[0]
+                largest = max(largest, size)
+            return largest
+        except sqlite3.Error:
+            return None  # dbstat not compiled in
+        finally:
+            conn.close()
+
+    def space_needed(self, *, rewritten_tables, rehearse):
+        """Bytes needed per directory: {directory: (bytes, what)}."""
+        size = self.size()
+        rewrite = None if rewritten_tables is None else self._table_bytes(rewritten_tables)
+        if rewrite is None:
+            rewrite = size
+        needs = [(self.backup_dir, size, "the backup")]
+        if rewrite:
+            needs.append((os.path.dirname(self.path), rewrite, "the journal growth of rewritten tables"))
+        if rehearse:
+            needs.append((os.path.dirname(self.path), size, "the rehearsal copy"))
+        return needs
+
+    def check_space(self, *, rewritten_tables, rehearse):
+        per_device = {}
+        for directory, amount, what in self.space_needed(
+            rewritten_tables=rewritten_tables, rehearse=rehearse
+        ):
+            os.makedirs(directory, exist_ok=True)
+            dev = os.stat(directory).st_dev
+            entry = per_device.setdefault(dev, {"dir": directory, "bytes": 0, "what": []})
+            entry["bytes"] += amount
+            entry["what"].append(what)
+        for entry in per_device.values():
+            free = shutil.disk_usage(entry["dir"]).free
+            # Keep a margin: SQLite needs some room for its own journal pages and the sidecars.
+            needed = int(entry["bytes"] * 1.05) + 1024 * 1024
+            if free < needed:
+                raise Refused(
+                    f"Not enough free disk in {entry['dir']}: {human_bytes(needed)} needed for "
+                    f"{' + '.join(entry['what'])}, {human_bytes(free)} available; free some space "
+                    "(e.g. `--prune-backups --keep N`) or pass --backup-dir on a larger disk.",
+                    details={"needed": needed, "available": free, "directory": entry["dir"]},
+                )
+
+    def check_writable(self):
+        for directory, what in (
+            (os.path.dirname(self.path), "the database directory"),
+            (self.backup_dir, "the backup directory"),
+        ):
+            problem = writable_problem(directory)
+            if problem:
+                raise Refused(
+                    f"Cannot write to {what}: {problem}; make it writable for this user "
+                    "(or choose another --backup-dir) and run again."
+                )
+        if self.exists() and not os.access(self.path, os.W_OK):
+            raise Refused(f"The database file {self.path} is not writable; fix its permissions and run again.")
+
+    def table_rows(self, path=None):
+        """{table: rows} of the live database, or of the SQLite file at ``path``."""
+        conn = open_readonly(path or self.path)
+        try:
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+        finally:
+            conn.close()
+
+    def run_lock(self):
+        return FileLock(self.lock_path)
+
+    def lock_holder(self):
+        return live_holder(self.lock_path)
+
+    def maintenance_active(self):
+        holder = live_holder(self.lock_path)
+        return bool(holder and holder.maintenance)
+
+    def begin_apply(self):
+        conn = self.connection
+        conn.ensure_connection()
+        with conn.cursor() as cursor:
+            # Django's SQLite schema editor needs foreign keys off, and the pragma is a
+            # no-op inside a transaction: set it before BEGIN IMMEDIATE.
+            cursor.execute("PRAGMA foreign_keys = OFF")
+        previous_mode = conn.transaction_mode
+        conn.transaction_mode = "IMMEDIATE"
+
+        def cleanup():
+            conn.transaction_mode = previous_mode
+            if conn.connection is not None and not conn.in_atomic_block:
+                with conn.cursor() as cursor:
+                    cursor.execute("PRAGMA foreign_keys = ON")
+
+        return cleanup
+

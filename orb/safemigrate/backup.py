@@ -1,0 +1,242 @@
+"""Backups: naming, the sidecar beside each one, listing, verification and pruning.
+
+A backup is written to ``<name>.partial``, fsynced, checksummed and only then renamed
+to its final name; the sidecar ``<backup>.json`` (sha256, size, time, engine, the
+migration state it holds) is written last.  A file without a sidecar, or a
+``.partial``, is never offered as a good backup.
+"""
+import glob
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from .errors import MigrationFailed, Refused, UsageError
+from .journal import now_iso
+
+CHUNK = 4 * 1024 * 1024
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_json_atomic(path, data):
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class BackupInfo:
+    path: str
+    sha256: str | None = None
+    size: int | None = None
+    created_at: str | None = None
+    engine: str | None = None
+    database: str | None = None
+    kind: str = "pre-migrate"
+    run_id: str | None = None
+    applied: list = field(default_factory=list)
+    checksums: dict = field(default_factory=dict)
+    verified: bool = True
+    problem: str | None = None
+
+    @property
+    def sidecar(self):
+        return self.path + ".json"
+
+    def to_json(self):
+        data = asdict(self)
+        data["state"] = self.applied
+        return data
+
+    def state_summary(self):
+        if self.problem:
+            return self.problem
+        latest = {}
+        for name in self.applied:
+            app, _, migration = name.partition(".")
+            latest[app] = migration
+        if not latest:
+            return "no migrations applied"
+        return f"{len(self.applied)} migrations applied"
+
+
+def read_sidecar(path):
+    """BackupInfo for the backup at ``path`` from its sidecar; a problem is noted, never raised."""
+    sidecar = path + ".json"
+    try:
+        with open(sidecar) as handle:
+            data = json.load(handle)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except FileNotFoundError:
+        return BackupInfo(path=path, verified=False, problem="no sidecar (checksum unknown)")
+    except (OSError, ValueError) as exc:
+        return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc})")
+    known = {k: v for k, v in data.items() if k in BackupInfo.__dataclass_fields__}
+    known["path"] = path
+    try:
+        return BackupInfo(**known)
+    except TypeError as exc:
+        return BackupInfo(path=path, verified=False, problem=f"sidecar malformed ({exc})")
+
+
+def stamp_now():
+    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+
+
+def next_backup_path(backend):
+    directory = backend.backup_dir
+    os.makedirs(directory, exist_ok=True)
+    base = os.path.join(directory, backend.backup_basename(stamp_now()))
+    path, n = base + backend.backup_suffix, 1
+    while os.path.exists(path) or os.path.exists(path + ".partial"):
+        n += 1
+        path = f"{base}-{n}{backend.backup_suffix}"
+    return path
+
+
+def create_backup(backend, *, run_id, kind, applied, checksums, report):
+    """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed."""
+    path = next_backup_path(backend)
+    partial = path + ".partial"
+    try:
+        backend.write_backup(partial, report=report)
+        digest = sha256_file(partial)
+        size = os.path.getsize(partial)
+        os.replace(partial, path)
+        info = BackupInfo(
+            path=path,
+            sha256=digest,
+            size=size,
+            created_at=now_iso(),
+            engine=backend.engine,
+            database=backend.label,
+            kind=kind,
+            run_id=run_id,
+            applied=sorted(applied),
+            checksums=checksums,
+        )
+        problems = backend.verify_backup_file(path)
+        if problems:
+            raise MigrationFailed(
+                f"The backup {path} did not verify ({problems[0]}); nothing was changed. "
+                "Check the disk and run again."
+            )
+        write_json_atomic(info.sidecar, info.to_json())
+        dir_fd = os.open(os.path.dirname(path), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return info
+    except OSError as exc:
+        for leftover in (partial, path, path + ".json"):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+        raise MigrationFailed(
+            f"Could not write the backup {path} ({exc.strerror or exc}); the partial file was "
+            "removed and nothing was changed. Free disk space or choose --backup-dir and run again."
+        ) from exc
+    except BaseException:
+        for leftover in (partial, path, path + ".json"):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+        raise
+
+
+def byte_copy(backend, *, run_id):
+    """Keep the bytes of a damaged (or missing) database as they are; marked unverified."""
+    import shutil
+
+    path = next_backup_path(backend)
+    info = BackupInfo(path=path, created_at=now_iso(), engine=backend.engine, database=backend.label,
+                      kind="safety", run_id=run_id, verified=False)
+    if backend.exists():
+        shutil.copyfile(backend.label, path)
+        info.sha256 = sha256_file(path)
+        info.size = os.path.getsize(path)
+    else:
+        open(path, "wb").close()
+        info.sha256, info.size = sha256_file(path), 0
+    write_json_atomic(info.sidecar, info.to_json())
+    return info
+
+
+def verify_backup(backend, info):
+    """A sentence saying why ``info`` cannot be restored from, or None when it is sound."""
+    if info.problem:
+        return info.problem
+    if not os.path.exists(info.path):
+        return "the file is missing"
+    size = os.path.getsize(info.path)
+    if info.size is not None and size != info.size:
+        return f"its size is {size} bytes, the sidecar says {info.size} (truncated or replaced)"
+    if sha256_file(info.path) != info.sha256:
+        return "its bytes no longer match the sha256 recorded when it was taken"
+    problems = backend.verify_backup_file(info.path)
+    if problems:
+        return f"its integrity check failed ({problems[0]})"
+    return None
+
+
+def known_backups(backend, journal_records):
+    """Every backup of this database, newest first: the backup dir plus paths in the journal."""
+    paths = set()
+    pattern = os.path.join(glob.escape(backend.backup_dir), backend.backup_basename("") + "*")
+    for path in glob.glob(pattern):
+        if path.endswith((".json", ".partial")) or ".tmp-" in path:
+            continue
+        paths.add(os.path.abspath(path))
+    for record in journal_records:
+        for key in ("backup", "safety_backup"):
+            entry = record.get(key)
+            if isinstance(entry, dict) and entry.get("path") and os.path.exists(entry["path"]):
+                paths.add(os.path.abspath(entry["path"]))
+    infos = [read_sidecar(path) for path in paths]
+    infos.sort(key=lambda i: (i.created_at or "", i.path), reverse=True)
+    return infos
+
+
+def find_backup(backend, name, journal_records):
+    """Resolve a --restore argument (a path, or a name in the backup directory)."""
+    candidates = [name, os.path.join(backend.backup_dir, name)]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            if candidate.endswith(".json"):
+                raise UsageError(f"{name} is a sidecar; name the backup file beside it instead.")
+            return read_sidecar(os.path.abspath(candidate))
+    raise UsageError(
+        f"No backup file {name!r} (looked in the current directory and {backend.backup_dir}); "
+        "see `manage.py safe_migrate --list-backups` for the backups there are."
+    )
+
+
+def delete_backup(info):
+    for path in (info.path, info.sidecar):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def require_backups(infos):
+    if not infos:
+        raise Refused("There is no backup to restore from; nothing was changed.")

@@ -1,0 +1,83 @@
+"""Checks run inside the apply transaction, before COMMIT (and again after, on the file).
+
+Each check raises ``CheckFailed`` with one sentence; none of them writes anything
+that outlives the transaction (the smoke checks run in a savepoint rolled back).
+"""
+import traceback
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from .errors import CheckFailed
+
+
+def integrity(connection):
+    """``PRAGMA quick_check`` on SQLite (sees this transaction's own changes)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA quick_check")
+        rows = [row[0] for row in cursor.fetchall()]
+    if rows != ["ok"]:
+        raise CheckFailed("integrity", "; ".join(rows[:5]))
+
+
+def foreign_keys(connection):
+    """Every foreign key points at an existing row."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_key_check")
+            rows = cursor.fetchall()
+        if rows:
+            table, rowid, parent, _ = rows[0]
+            raise CheckFailed(
+                "foreign keys",
+                f"{len(rows)} row(s) point at missing rows, e.g. {table} rowid {rowid} -> {parent}",
+            )
+    else:
+        # PostgreSQL enforces foreign keys itself; deferred ones are checked now.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def models_readable(connection, apps_registry):
+    """Every concrete model can be read with all its fields: the schema matches the models."""
+    checked = 0
+    for model in apps_registry.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.swapped:
+            continue
+        try:
+            with transaction.atomic(using=connection.alias):
+                list(model._base_manager.using(connection.alias).all()[:1])
+        except Exception as exc:
+            raise CheckFailed(
+                "schema",
+                f"{meta.label} cannot be read from {meta.db_table} ({exc.__class__.__name__}: {exc})",
+            ) from exc
+        checked += 1
+    return checked
+
+
+def smoke(connection):
+    """The project's smoke checks (settings.ORB_SMOKE_CHECKS), in a savepoint rolled back."""
+    paths = getattr(settings, "ORB_SMOKE_CHECKS", [])
+    ran = []
+    for path in paths:
+        check = import_string(path)
+        sid = transaction.savepoint(using=connection.alias)
+        try:
+            check()
+        except Exception as exc:
+            detail = str(exc) or exc.__class__.__name__
+            raise CheckFailed("smoke", f"{path}: {detail}") from exc
+        finally:
+            transaction.savepoint_rollback(sid, using=connection.alias)
+        ran.append(path)
+    return ran
+
+
+def format_cause(exc):
+    return "".join(traceback.format_exception(exc))

@@ -1,0 +1,57 @@
+"""Progress reporting: the engine calls ``progress(Event)``; the command renders it.
+
+Kinds:
+  stage      a pipeline stage starts            (message)
+  done       a stage finished                   (message, seconds)
+  migration  a migration starts / finished      (message, data: name, direction, seconds, ok)
+  percent    progress of a long copy            (data: done, total)
+  note       informative line                   (message)
+  warning    something the operator should know (message)
+"""
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Event:
+    kind: str
+    message: str = ""
+    seconds: float | None = None
+    verbosity: int = 1
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[Event], None]
+
+
+def silent(event):
+    """A progress callback that ignores everything."""
+
+
+class Reporter:
+    """Small helper the engine uses to emit events through a callback."""
+
+    def __init__(self, callback=None):
+        self.callback = callback or silent
+        self.warnings = []
+        self.notes = []
+
+    def emit(self, kind, message="", *, seconds=None, verbosity=1, **data):
+        self.callback(Event(kind=kind, message=message, seconds=seconds, verbosity=verbosity, data=data))
+
+    def stage(self, message):
+        self.emit("stage", message)
+
+    def done(self, message, seconds):
+        self.emit("done", message, seconds=seconds)
+
+    def note(self, message, *, verbosity=1):
+        self.notes.append(message)
+        self.emit("note", message, verbosity=verbosity)
+
+    def warning(self, message):
+        self.warnings.append(message)
+        self.emit("warning", message)
+
+    def percent(self, done, total, *, label):
+        self.emit("percent", label, verbosity=1, done=done, total=total)

@@ -1,0 +1,138 @@
+"""One run at a time, and the maintenance flag the web app reads.
+
+The lock is a file in the state directory holding the holder's pid, host, start time,
+mode and whether maintenance is on.  The holder keeps an exclusive ``flock`` on it for
+the whole run, so the kernel frees the lock the moment the holder dies, even by SIGKILL:
+a lock file whose ``flock`` can be taken is stale (its process is gone) and is taken
+over, never obeyed.  This is sturdier than judging staleness by pid alone (pids are reused).
+"""
+import fcntl
+import json
+import os
+import socket
+from dataclasses import dataclass
+
+from .errors import Refused
+from .journal import now_iso
+
+
+@dataclass
+class Holder:
+    pid: int
+    host: str
+    started_at: str
+    mode: str
+    maintenance: bool
+    run_id: str | None = None
+
+    def describe(self):
+        return f"pid {self.pid} on {self.host}, started {self.started_at} ({self.mode})"
+
+
+def read_holder(path):
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+        return Holder(
+            pid=int(data.get("pid", 0)),
+            host=str(data.get("host", "?")),
+            started_at=str(data.get("started_at", "?")),
+            mode=str(data.get("mode", "?")),
+            maintenance=bool(data.get("maintenance", False)),
+            run_id=data.get("run_id"),
+        )
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def live_holder(path):
+    """The holder of a live lock at ``path``, or None when free or stale."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return read_holder(path) or Holder(0, "?", "?", "?", True)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+class FileLock:
+    """Exclusive run lock.  ``acquire`` returns the stale holder it took over, if any."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.fd = None
+
+    def acquire(self, *, mode, maintenance, run_id):
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        for _ in range(20):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except PermissionError as exc:
+                raise Refused(
+                    f"Cannot create the lock file {self.path} ({exc.strerror}); make its "
+                    "directory writable for this user and run again."
+                ) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                holder = read_holder(self.path)
+                who = holder.describe() if holder else "another process"
+                raise Refused(
+                    f"Another safe_migrate run holds the lock ({who}); wait for it to finish "
+                    f"and run again (lock file {self.path})."
+                )
+            # The file may have been unlinked by a holder that just finished: check the
+            # path still names the file we locked, else start over.
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            stale = None
+            if os.fstat(fd).st_size:
+                stale = read_holder(self.path)
+            self.fd = fd
+            self._write(mode=mode, maintenance=maintenance, run_id=run_id)
+            return stale
+        raise Refused(f"Could not take the lock {self.path}; run again.")
+
+    def _write(self, *, mode, maintenance, run_id):
+        payload = json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": now_iso(),
+                "mode": mode,
+                "maintenance": maintenance,
+                "run_id": run_id,
+            }
+        ).encode()
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, payload, 0)
+        os.fsync(self.fd)
+
+    def set_maintenance(self, on):
+        holder = read_holder(self.path)
+        if holder and self.fd is not None:
+            self._write(mode=holder.mode, maintenance=on, run_id=holder.run_id)
+
+    def release(self):
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None

@@ -1,0 +1,486 @@
+"""The applying modes: upgrade, dry-run, rollback, restore, prune.
+
+Order of an applying run: directories writable -> lock (+ maintenance) -> database
+checks (quick_check, graph, drift, disk) -> backup -> [rehearsal] -> apply with checks
+-> verify -> journal.  Every path out writes one journal record and ends with a
+sentence saying what state the database is in.
+"""
+import os
+import time
+from contextlib import contextmanager
+
+from django.db.migrations.loader import MigrationLoader
+
+from . import backup as backups
+from . import drift as drifts
+from .apply import run_plan
+from .backends import backend_for
+from .errors import DataLossRefused, MigrationFailed, Refused, SafeMigrateError, UsageError
+from .events import Reporter
+from .journal import Journal, new_run_id, now_iso, who
+from .outcome import Outcome
+from .plan import build_plan, check_graph, new_executor, rewritten_tables
+from .rehearsal import rehearse
+from .runs import rollback_candidate, rows_written_since
+from .sizes import human_bytes
+from .targets import resolve_targets
+
+
+class Engine:
+    """One safe_migrate invocation against one database alias."""
+
+    def __init__(self, *, connection, backup_dir=None, progress=None, confirm=None, interactive=True):
+        self.connection = connection
+        self.backend = backend_for(connection, backup_dir=backup_dir)
+        self.journal = Journal(self.backend.journal_path)
+        self.report = Reporter(progress)
+        self.confirm = confirm or (lambda question: False)
+        self.interactive = interactive
+        self.lock = None
+        self.timings = {}
+
+    # --- helpers ------------------------------------------------------------------
+    @contextmanager
+    def stage(self, name, message):
+        self.report.stage(message)
+        started = time.monotonic()
+        yield
+        seconds = time.monotonic() - started
+        self.timings[name] = round(seconds, 4)
+        self.report.done(message, seconds)
+
+    def read_journal(self):
+        read = self.journal.read()
+        for problem in read.problems:
+            self.report.warning(problem)
+        return read.records
+
+    def _record(self, **fields):
+        record = {
+            "id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": now_iso(),
+            "user": who(),
+            "pid": os.getpid(),
+            "engine": self.backend.engine,
+            "database": self.backend.label,
+            "timings": self.timings,
+            "warnings": self.report.warnings,
+        }
+        record.update(fields)
+        try:
+            self.journal.append(record)
+        except OSError as exc:
+            self.report.warning(f"Could not write the journal {self.journal.path} ({exc.strerror}).")
+        return record
+
+    def _begin(self, mode, *, maintenance):
+        self.run_id = new_run_id()
+        self.started_at = now_iso()
+        self.mode = mode
+        self.backend.check_writable()
+        self.lock = self.backend.run_lock()
+        stale = self.lock.acquire(mode=mode, maintenance=maintenance, run_id=self.run_id)
+        if stale is not None:
+            self.report.warning(
+                f"Took over a lock left by a run that is gone ({stale.describe()}); "
+                "that run was interrupted, and the database is checked before anything else."
+            )
+            self.journal.append({
+                "id": stale.run_id or f"unknown-{stale.pid}",
+                "started_at": stale.started_at,
+                "finished_at": now_iso(),
+                "mode": stale.mode,
+                "outcome": "interrupted",
+                "note": f"recorded by run {self.run_id}, which found its lock (pid {stale.pid}) stale",
+                "database": self.backend.label,
+            })
+        self.backend.cleanup_leftovers(report=self.report)
+
+    def _end(self):
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _check_database(self):
+        if self.backend.exists():
+            with self.stage("quick_check", "Checking the database file"):
+                problems = self.backend.quick_check()
+            if problems:
+                raise Refused(
+                    f"The database {self.backend.label} failed its integrity check ({problems[0]}); "
+                    "nothing was changed. Restore a backup with `safe_migrate --restore` "
+                    "(see docs/DATABASE_MIGRATIONS.md)."
+                )
+
+    def _loader_state(self, records):
+        executor = new_executor(self.connection)
+        check_graph(executor.loader, self.connection)
+        applied = set(executor.loader.applied_migrations)
+        report = drifts.detect(executor.loader, applied=applied, recorded=self.journal_checksums(records))
+        for warning in report.warnings:
+            self.report.warning(warning)
+        report.refuse_if_drifted()
+        if report.first_seen:
+            self.report.note(
+                f"Recorded checksums of {len(report.first_seen)} migration(s) applied earlier without "
+                "safe_migrate.", verbosity=2,
+            )
+        return executor, applied, report
+
+    @staticmethod
+    def journal_checksums(records):
+        for record in reversed(records):
+            if record.get("checksums") is not None and record.get("outcome") in ("applied", "nothing-to-do"):
+                return record["checksums"]
+        return {}
+
+    def _warn_other_users(self):
+        others = self.backend.other_users()
+        if others:
+            self.report.warning(
+                f"Other processes have the database open (pids {', '.join(map(str, others))}); their "
+                "writes are kept (the database is migrated in place), but stop them if you can."
+            )
+
+    def _applied_names(self, applied):
+        return sorted(drifts.key_name(k) for k in applied)
+
+    # --- default mode ---------------------------------------------------------------
+    def upgrade(self, *, app_label=None, migration_name=None, rehearse_first=False, allow_data_loss=False):
+        targets = resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
+                                  app_label=app_label, migration_name=migration_name)
+        return self._applying_run(mode="upgrade", targets=targets, rehearse_first=rehearse_first,
+                                  allow_data_loss=allow_data_loss)
+
+    def rollback(self, *, allow_data_loss=False, rehearse_first=False):
+        records = self.read_journal()
+        # Resolve what to undo before taking the lock, so a plain refusal does not block others.
+        return self._applying_run(mode="rollback", targets=None, rehearse_first=rehearse_first,
+                                  allow_data_loss=allow_data_loss, records=records)
+
+    def _applying_run(self, *, mode, targets, rehearse_first, allow_data_loss, records=None):
+        self._begin(mode, maintenance=True)
+        info = None
+        plan = None
+        applied_before = []
+        try:
+            records = self.read_journal() if records is None else records
+            self._check_database()
+            with self.stage("preflight", "Checking the migration graph and files"):
+                executor, applied, drift_report = self._loader_state(records)
+                applied_before = self._applied_names(applied)
+                undone = None
+                if mode == "rollback":
+                    undone, targets = self._rollback_targets(records, executor, applied)
+                plan = build_plan(executor, targets)
+                if mode == "rollback" and sorted(plan.names) != sorted(undone["migrations"]):
+                    raise Refused(
+                        f"Run {undone['id']} cannot be undone on its own: undoing it would also unapply "
+                        f"{', '.join(sorted(set(plan.names) - set(undone['migrations'])))}; use --restore "
+                        "or a target (safe_migrate APP MIGRATION) instead."
+                    )
+            if not plan.steps:
+                self._record(mode=mode, direction="none", outcome="nothing-to-do", migrations=[],
+                             applied_before=applied_before, applied_after=applied_before,
+                             checksums=drift_report.checksums)
+                return Outcome(state="Database unchanged: no migrations to apply.",
+                               payload=self._last_record())
+            self._refuse_irreversible(plan, mode=mode)
+            self._warn_other_users()
+            if not plan.atomic:
+                self.report.warning(
+                    "This plan cannot run in one transaction (a migration has atomic = False): it is "
+                    "rehearsed on a copy, then applied step by step; if a step fails the database is "
+                    "restored from the backup, so writes by other processes during the run would be "
+                    "lost. Stop other writers now."
+                )
+            do_rehearse = rehearse_first or not plan.atomic
+            with self.stage("disk", "Checking free disk space"):
+                state = executor._create_project_state(with_applied_migrations=True)
+                self.backend.check_space(rewritten_tables=rewritten_tables(plan, state), rehearse=do_rehearse)
+            with self.stage("backup", "Backing up the database"):
+                info = backups.create_backup(self.backend, run_id=self.run_id, kind="pre-migrate",
+                                             applied=applied_before, checksums=drift_report.checksums,
+                                             report=self.report)
+            self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
+            if do_rehearse:
+                started = time.monotonic()
+                rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
+                self.timings["rehearsal"] = round(time.monotonic() - started, 4)
+            result = self._apply_real(plan=plan, info=info, allow_data_loss=allow_data_loss)
+            with self.stage("verify", "Verifying the database after commit"):
+                problems = self.backend.quick_check()
+                if problems:
+                    self._restore_after_failure(info)
+                    raise MigrationFailed(
+                        f"The database failed its integrity check after the commit ({problems[0]}); it was "
+                        f"restored from {info.path}.", state=f"Database restored from {info.path}.",
+                    )
+            new_checksums = drifts.checksums_of(new_executor(self.connection).loader,
+                                                [tuple(n.split(".", 1)) for n in result.applied_after])
+            record = self._record(
+                mode=mode, direction=plan.direction, outcome="applied", migrations=plan.names,
+                targets=[list(t) for t in plan.targets] if plan.targets else [],
+                rolls_back=undone["id"] if mode == "rollback" else None,
+                backup={"path": info.path, "sha256": info.sha256},
+                applied_before=applied_before, applied_after=result.applied_after,
+                checksums=new_checksums,
+                migration_timings=result.timings, check_timings=result.check_timings,
+                rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
+                smoke=result.smoke, atomic=plan.atomic,
+                allowed_losses=[loss.sentence() for loss in result.comparison.losses],
+            )
+            count = len(plan.steps)
+            noun = "migration" if count == 1 else "migrations"
+            if mode == "rollback":
+                state_line = (f"Database rolled back: {count} {noun} undone (run {undone['id']}); "
+                              f"backup {info.path}")
+            elif plan.direction == "backwards":
+                state_line = f"Database migrated backwards: {count} {noun} unapplied; backup {info.path}"
+            else:
+                state_line = f"Database upgraded: {count} {noun} applied; backup {info.path}"
+            return Outcome(state=state_line, payload=record,
+                           summary=self._summary(result))
+        except NothingToRollBack as exc:
+            self._record(mode=mode, outcome="nothing-to-do", migrations=[], note=exc.message)
+            return Outcome(state=f"Database unchanged: {exc.message[0].lower()}{exc.message[1:]}",
+                           payload=self._last_record())
+        except SafeMigrateError as exc:
+            outcome = "refused" if exc.exit_code == 3 else "failed"
+            self._record(mode=mode, direction=plan.direction if plan else None, outcome=outcome,
+                         migrations=plan.names if plan else [], error=exc.message,
+                         backup={"path": info.path, "sha256": info.sha256} if info else None,
+                         applied_before=applied_before, state=exc.state)
+            raise
+        finally:
+            self._end()
+
+    def _last_record(self):
+        records = self.journal.records()
+        return records[-1] if records else None
+
+    def _summary(self, result):
+        lines = []
+        before, after = result.comparison.rows_before, result.comparison.rows_after
+        for table in sorted(set(before) | set(after)):
+            b, a = before.get(table), after.get(table)
+            if b != a:
+                lines.append(f"  {table}: {b if b is not None else '-'} -> {a if a is not None else '-'} rows")
+        if lines:
+            lines.insert(0, "Rows that changed:")
+        lines.append(f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
+                     f"data preserved, smoke {result.smoke}.")
+        return lines
+
+    def _refuse_irreversible(self, plan, *, mode):
+        for step in plan.steps:
+            if step.backwards and step.irreversible_operations:
+                op = step.irreversible_operations[0]
+                extra = ""
+                if mode == "rollback":
+                    extra = " " + self._restore_hint()
+                raise Refused(
+                    f"{step.name} cannot be undone ({op.description.removeprefix('Undo: ')} is "
+                    f"irreversible).{extra}"
+                )
+
+    def _restore_hint(self):
+        candidates = backups.known_backups(self.backend, self.journal.records())
+        if not candidates:
+            return "There is no backup to restore instead."
+        newest = candidates[0]
+        written = rows_written_since(self.backend, newest.path)
+        cost = f"the {written} row(s) written since it was taken would be lost" if written is not None \
+            else "rows written since it was taken would be lost"
+        return (f"`safe_migrate --restore` would bring back {newest.path} instead; {cost}.")
+
+    def _rollback_targets(self, records, executor, applied):
+        candidate, reason = rollback_candidate(records, applied=self._applied_names(applied))
+        if candidate is None:
+            raise NothingToRollBack(reason) if reason.startswith("Nothing") else Refused(reason)
+        before = set(candidate.get("applied_before") or [])
+        apps_touched = sorted({name.split(".", 1)[0] for name in candidate["migrations"]})
+        targets = []
+        graph = executor.loader.graph
+        for app in apps_touched:
+            keys = [tuple(n.split(".", 1)) for n in before if n.split(".", 1)[0] == app]
+            keys = [k for k in keys if k in graph.nodes]
+            leaves = [k for k in keys if not any(child in keys for child in graph.node_map[k].children)]
+            if leaves:
+                targets.extend(leaves)
+            else:
+                targets.append((app, None))
+        return candidate, targets
+
+    def _apply_real(self, *, plan, info, allow_data_loss):
+        started = time.monotonic()
+        try:
+            result = run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
+        except (MigrationFailed, DataLossRefused) as exc:
+            if plan.atomic:
+                exc.state = "Database unchanged (the transaction was rolled back)."
+                raise
+            self._restore_after_failure(info)
+            exc.state = f"Database restored from {info.path}."
+            if isinstance(exc, DataLossRefused):
+                raise MigrationFailed(exc.message, state=exc.state) from exc
+            raise
+        self.timings["apply"] = round(time.monotonic() - started, 4)
+        return result
+
+    def _restore_after_failure(self, info):
+        self.report.warning(f"Restoring the database from {info.path}.")
+        self.backend.restore_from(info.path, report=self.report)
+
+    # --- dry run ----------------------------------------------------------------------
+    def dry_run(self, *, app_label=None, migration_name=None, allow_data_loss=False):
+        targets = resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
+                                  app_label=app_label, migration_name=migration_name)
+        self._begin("dry-run", maintenance=False)
+        plan = None
+        try:
+            records = self.read_journal()
+            self._check_database()
+            with self.backend.read_only():
+                with self.stage("preflight", "Checking the migration graph and files"):
+                    executor, applied, _ = self._loader_state(records)
+                    plan = build_plan(executor, targets)
+                    state = executor._create_project_state(with_applied_migrations=True)
+            if not plan.steps:
+                self._record(mode="dry-run", outcome="nothing-to-do", migrations=[])
+                return Outcome(state="Database unchanged: no migrations to apply (nothing to rehearse).",
+                               payload=self._last_record())
+            self._refuse_irreversible(plan, mode="dry-run")
+            with self.stage("disk", "Checking free disk space"):
+                self.backend.check_space(rewritten_tables=rewritten_tables(plan, state), rehearse=True)
+            started = time.monotonic()
+            result = rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
+            self.timings["rehearsal"] = round(time.monotonic() - started, 4)
+            record = self._record(
+                mode="dry-run", direction=plan.direction, outcome="rehearsed", migrations=plan.names,
+                migration_timings=result.timings, check_timings=result.check_timings,
+                rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
+                smoke=result.smoke, atomic=plan.atomic,
+            )
+            return Outcome(
+                state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would apply.",
+                payload=record, summary=self._summary(result),
+            )
+        except SafeMigrateError as exc:
+            self._record(mode="dry-run", outcome="refused" if exc.exit_code == 3 else "failed",
+                         migrations=plan.names if plan else [], error=exc.message)
+            exc.state = "Database unchanged (dry run)."
+            raise
+        finally:
+            self._end()
+
+    # --- restore ------------------------------------------------------------------------
+    def restore(self, *, name=None):
+        records = self.read_journal()
+        if name:
+            chosen = backups.find_backup(self.backend, name, records)
+        else:
+            found = backups.known_backups(self.backend, records)
+            backups.require_backups(found)
+            chosen = found[0]
+        problem = backups.verify_backup(self.backend, chosen)
+        if problem:
+            good = self._first_good_backup(records, exclude=chosen.path)
+            hint = f" A backup that verifies: {good.path}." if good else " No other backup verifies."
+            raise Refused(f"The backup {chosen.path} cannot be used: {problem}.{hint}")
+        if self.interactive and not self.confirm(
+            f"Replace the database {self.backend.label} with the backup {chosen.path} "
+            f"(taken {chosen.created_at})? Rows written since then are kept only in the safety backup."
+        ):
+            raise Refused("Restore cancelled; nothing was changed.")
+        self._begin("restore", maintenance=True)
+        safety = None
+        try:
+            with self.stage("safety_backup", "Taking a safety backup of the current database"):
+                safety = self._safety_backup()
+            with self.stage("restore", f"Restoring {os.path.basename(chosen.path)}"):
+                self.backend.restore_from(chosen.path, report=self.report)
+            with self.stage("verify", "Verifying the restored database"):
+                problems = self.backend.quick_check()
+            if problems:
+                raise MigrationFailed(f"The restored database failed its integrity check ({problems[0]}).",
+                                      state=f"Database restored from {chosen.path}, but it failed the check; "
+                                            f"the previous state is in {safety.path}.")
+            record = self._record(
+                mode="restore", outcome="applied", migrations=[],
+                backup={"path": chosen.path, "sha256": chosen.sha256},
+                safety_backup={"path": safety.path, "sha256": safety.sha256, "verified": safety.verified},
+                applied_after=chosen.applied, checksums=chosen.checksums,
+            )
+            return Outcome(state=f"Database restored from {chosen.path}; the previous state is kept in "
+                                 f"{safety.path}.", payload=record)
+        except SafeMigrateError as exc:
+            self._record(mode="restore", outcome="failed", migrations=[], error=exc.message,
+                         backup={"path": chosen.path, "sha256": chosen.sha256})
+            raise
+        finally:
+            self._end()
+
+    def _first_good_backup(self, records, *, exclude):
+        for info in backups.known_backups(self.backend, records):
+            if info.path != exclude and backups.verify_backup(self.backend, info) is None:
+                return info
+        return None
+
+    def _safety_backup(self):
+        applied = []
+        if self.backend.exists() and not self.backend.quick_check():
+            try:
+                with self.backend.read_only():
+                    applied = self._applied_names(MigrationLoader(self.connection).applied_migrations)
+            except Exception:
+                applied = []
+            return backups.create_backup(self.backend, run_id=self.run_id, kind="safety",
+                                         applied=applied, checksums={}, report=self.report)
+        # The current database is damaged (or missing): keep its bytes as they are, unverified.
+        return backups.byte_copy(self.backend, run_id=self.run_id)
+
+    # --- prune ---------------------------------------------------------------------------
+    def prune(self, *, keep):
+        if keep is None or keep < 1:
+            raise UsageError("--prune-backups needs --keep N with N at least 1 (the newest backup is never deleted).")
+        records = self.read_journal()
+        found = backups.known_backups(self.backend, records)
+        candidate, _ = rollback_candidate(records, applied=None)
+        protected = candidate["backup"]["path"] if candidate and candidate.get("backup") else None
+        kept, delete, reasons = [], [], {}
+        for index, info in enumerate(found):
+            if index < keep:
+                kept.append(info)
+            elif protected and os.path.abspath(info.path) == os.path.abspath(protected):
+                kept.append(info)
+                reasons[info.path] = f"kept: taken by run {candidate['id']}, which --rollback can still undo"
+            else:
+                delete.append(info)
+        if not delete:
+            return Outcome(state=f"Backups unchanged: {len(found)} backup(s), none beyond the newest {keep}.",
+                           payload={"deleted": [], "kept": [b.path for b in kept], "reasons": reasons})
+        if self.interactive and not self.confirm(
+            "Delete these backups?\n" + "\n".join(f"  {b.path}" for b in delete)
+        ):
+            raise Refused("Prune cancelled; no backup was deleted.", state="Database unchanged; backups unchanged.")
+        self._begin("prune", maintenance=False)
+        try:
+            for info in delete:
+                backups.delete_backup(info)
+                self.report.note(f"Deleted {info.path}")
+            for path, why in reasons.items():
+                self.report.note(f"Kept {path} ({why})")
+            record = self._record(mode="prune", outcome="applied", migrations=[],
+                                  deleted=[b.path for b in delete], kept=[b.path for b in kept])
+        finally:
+            self._end()
+        return Outcome(state=f"Database unchanged; deleted {len(delete)} backup(s), kept {len(kept)}.",
+                       payload=record)
+
+
+class NothingToRollBack(SafeMigrateError):
+    """Not an error: there is no run to undo (exit 0)."""
+
+    exit_code = 0

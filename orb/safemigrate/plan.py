@@ -1,0 +1,200 @@
+"""What a run will do: the migrations, their direction, operations, destructive steps and SQL."""
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import migrations as ops
+from django.db.migrations.executor import MigrationExecutor
+
+from .drift import key_name
+from .errors import Refused
+
+# Operations that drop stored data when run in the given direction.
+DROPS_FORWARDS = (ops.RemoveField, ops.DeleteModel)
+DROPS_BACKWARDS = (ops.AddField, ops.CreateModel)
+# Operations whose effect on data cannot be known from the migration file alone.
+OPAQUE = (ops.RunPython, ops.RunSQL)
+# Operations after which SQLite rebuilds the whole table.
+REWRITES = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField, ops.AlterUniqueTogether,
+            ops.AddConstraint, ops.RemoveConstraint)
+
+
+@dataclass
+class OperationInfo:
+    description: str
+    destructive: bool
+    opaque: bool
+    reversible: bool
+
+    def to_json(self):
+        return {
+            "description": self.description,
+            "destructive": self.destructive,
+            "runs_code": self.opaque,
+            "reversible": self.reversible,
+        }
+
+
+@dataclass
+class Step:
+    migration: object
+    backwards: bool
+    operations: list = field(default_factory=list)
+    sql: list = field(default_factory=list)
+
+    @property
+    def name(self):
+        return key_name((self.migration.app_label, self.migration.name))
+
+    @property
+    def direction(self):
+        return "backwards" if self.backwards else "forwards"
+
+    @property
+    def destructive(self):
+        return any(op.destructive for op in self.operations)
+
+    @property
+    def irreversible_operations(self):
+        return [op for op in self.operations if not op.reversible]
+
+    @property
+    def atomic(self):
+        return getattr(self.migration, "atomic", True)
+
+    def to_json(self):
+        return {
+            "migration": self.name,
+            "direction": self.direction,
+            "destructive": self.destructive,
+            "atomic": self.atomic,
+            "operations": [op.to_json() for op in self.operations],
+            "sql": self.sql,
+        }
+
+
+@dataclass
+class Plan:
+    targets: list
+    steps: list
+
+    @property
+    def direction(self):
+        if not self.steps:
+            return "none"
+        return "backwards" if self.steps[0].backwards else "forwards"
+
+    @property
+    def names(self):
+        return [step.name for step in self.steps]
+
+    @property
+    def atomic(self):
+        """True when the whole plan can run in one transaction."""
+        return all(step.atomic for step in self.steps)
+
+    @property
+    def raw(self):
+        return [(step.migration, step.backwards) for step in self.steps]
+
+    def to_json(self):
+        return {"direction": self.direction, "atomic": self.atomic, "steps": [s.to_json() for s in self.steps]}
+
+
+def describe_operations(migration, *, backwards):
+    infos = []
+    for operation in migration.operations:
+        drops = isinstance(operation, DROPS_BACKWARDS if backwards else DROPS_FORWARDS)
+        try:
+            text = operation.describe()
+        except Exception:  # a third-party operation with a broken describe()
+            text = operation.__class__.__name__
+        if backwards:
+            text = f"Undo: {text}"
+        infos.append(
+            OperationInfo(
+                description=text,
+                destructive=drops,
+                opaque=isinstance(operation, OPAQUE),
+                reversible=bool(getattr(operation, "reversible", True)),
+            )
+        )
+    return infos
+
+
+def check_graph(loader, connection):
+    """Refuse on conflicting leaves or an inconsistent history."""
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
+
+    conflicts = loader.detect_conflicts()
+    if conflicts:
+        names = "; ".join(f"{app}: {', '.join(sorted(c))}" for app, c in sorted(conflicts.items()))
+        raise Refused(
+            f"Conflicting migrations ({names}); run `manage.py makemigrations --merge` and commit the result."
+        )
+    try:
+        loader.check_consistent_history(connection)
+    except InconsistentMigrationHistory as exc:
+        raise Refused(f"The migration history is inconsistent: {exc}. Fix the history before migrating.") from None
+
+
+def build_plan(executor, targets):
+    raw = executor.migration_plan(targets)
+    steps = [
+        Step(migration=migration, backwards=backwards,
+             operations=describe_operations(migration, backwards=backwards))
+        for migration, backwards in raw
+    ]
+    return Plan(targets=targets, steps=steps)
+
+
+def new_executor(connection, progress_callback=None):
+    return MigrationExecutor(connection, progress_callback)
+
+
+@contextmanager
+def no_constraint_scans(connection):
+    """Collecting SQL needs no foreign-key scan of the whole database after each migration."""
+    original = connection.check_constraints
+    connection.check_constraints = lambda table_names=None: None
+    try:
+        yield
+    finally:
+        connection.check_constraints = original
+
+
+def collect_sql(executor, plan):
+    """Fill each step's ``sql`` with the statements it would run (nothing is executed)."""
+    loader = executor.loader
+    connection = executor.connection
+    with no_constraint_scans(connection):
+        for step in plan.steps:
+            migration = step.migration
+            key = (migration.app_label, migration.name)
+            try:
+                with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+                    if step.backwards:
+                        state = loader.project_state(key, at_end=True)
+                        migration.unapply(state, editor, collect_sql=True)
+                    else:
+                        state = loader.project_state(key, at_end=False)
+                        migration.apply(state, editor, collect_sql=True)
+                step.sql = list(editor.collected_sql)
+            except Exception as exc:  # e.g. an irreversible step asked for backwards SQL
+                step.sql = [f"-- SQL not available: {exc}"]
+
+
+def rewritten_tables(plan, state):
+    """Tables the plan rewrites (for the disk preflight), resolved in the starting state."""
+    tables = set()
+    for step in plan.steps:
+        for operation in step.migration.operations:
+            if not isinstance(operation, REWRITES + OPAQUE):
+                continue
+            model_name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
+            if isinstance(operation, OPAQUE):
+                return None  # unknown: assume the largest table
+            model_state = state.models.get((step.migration.app_label, (model_name or "").lower()))
+            if model_state is not None:
+                tables.add(model_state.options.get("db_table")
+                           or f"{step.migration.app_label}_{model_state.name_lower}")
+    return sorted(tables)

@@ -1,0 +1,162 @@
+"""Data preservation: rows per table and non-null values per column, before and after.
+
+Inside the apply transaction, before the first migration runs, every table is counted
+in one pass (``COUNT(*)`` plus ``COUNT(column)`` for each column).  After the plan
+the same counts are taken again and compared, with tables and columns followed through
+renames (``RenameModel``, ``RenameField``, ``AlterModelTable``, ``db_column``) by
+their identity in the migration state rather than by name.  Inserted rows are fine;
+fewer rows, a dropped column holding values, or values turned NULL are losses.
+"""
+from dataclasses import dataclass, field
+
+from django.db import migrations as ops
+
+IGNORED_TABLES = {"django_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+
+
+@dataclass
+class TableCounts:
+    rows: int
+    values: dict  # column -> non-null count
+
+
+@dataclass
+class Loss:
+    table: str
+    column: str | None
+    lost: int
+    what: str
+
+    def sentence(self):
+        return self.what
+
+
+@dataclass
+class Comparison:
+    losses: list = field(default_factory=list)
+    rows_before: dict = field(default_factory=dict)
+    rows_after: dict = field(default_factory=dict)
+
+    @property
+    def lost_values(self):
+        return sum(loss.lost for loss in self.losses)
+
+
+def quote(connection, name):
+    return connection.ops.quote_name(name)
+
+
+def snapshot(connection):
+    """{table: TableCounts} for every table of the database."""
+    counts = {}
+    with connection.cursor() as cursor:
+        tables = [
+            info.name
+            for info in connection.introspection.get_table_list(cursor)
+            if info.type == "t" and info.name not in IGNORED_TABLES
+        ]
+        for table in tables:
+            description = connection.introspection.get_table_description(cursor, table)
+            columns = [col.name for col in description]
+            parts = ["COUNT(*)"] + [f"COUNT({quote(connection, c)})" for c in columns]
+            cursor.execute(f"SELECT {', '.join(parts)} FROM {quote(connection, table)}")
+            row = cursor.fetchone()
+            counts[table] = TableCounts(rows=row[0], values=dict(zip(columns, row[1:])))
+    return counts
+
+
+def _layout(state):
+    """{table: (model_key, {column: field_name})} for the concrete models of a state."""
+    layout = {}
+    for model in state.apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        columns = {f.column: f.name for f in meta.local_concrete_fields}
+        layout[meta.db_table] = ((meta.app_label, meta.model_name), columns)
+    return layout
+
+
+def _renames(plan):
+    """The rename operations of the plan in the order they run: (kind, app, model, old, new)."""
+    for step in plan.steps:
+        app = step.migration.app_label
+        operations = step.migration.operations
+        for operation in (reversed(operations) if step.backwards else operations):
+            if isinstance(operation, ops.RenameModel):
+                old, new = operation.old_name_lower, operation.new_name_lower
+                yield ("model", app, None, *((new, old) if step.backwards else (old, new)))
+            elif isinstance(operation, ops.RenameField):
+                old, new = operation.old_name, operation.new_name
+                yield ("field", app, operation.model_name_lower, *((new, old) if step.backwards else (old, new)))
+
+
+def follow_identities(layout_before, plan):
+    """{(model_key, field_name) before: (model_key, field_name) after} and the same for models."""
+    models = {key: key for key, _ in layout_before.values()}
+    fields = {(key, name): (key, name) for key, cols in layout_before.values() for name in cols.values()}
+    for kind, app, model, old, new in _renames(plan):
+        if kind == "model":
+            for orig, current in models.items():
+                if current == (app, old):
+                    models[orig] = (app, new)
+            for orig, (current_model, name) in fields.items():
+                if current_model == (app, old):
+                    fields[orig] = ((app, new), name)
+        else:
+            for orig, current in fields.items():
+                if current == ((app, model), old):
+                    fields[orig] = ((app, model), new)
+    return models, fields
+
+
+def compare(*, before, after, state_before, state_after, plan):
+    comparison = Comparison(
+        rows_before={t: c.rows for t, c in before.items()},
+        rows_after={t: c.rows for t, c in after.items()},
+    )
+    layout_before = _layout(state_before)
+    after_by_model = {
+        key: (table, {name: col for col, name in cols.items()})
+        for table, (key, cols) in _layout(state_after).items()
+    }
+    models, fields = follow_identities(layout_before, plan)
+
+    for table, counts in sorted(before.items()):
+        model_key = columns = target = None
+        new_table = table
+        if table in layout_before:
+            model_key, columns = layout_before[table]
+            target = after_by_model.get(models[model_key])
+            new_table = target[0] if target else None
+        if new_table not in after:
+            if counts.rows:
+                comparison.losses.append(
+                    Loss(table, None, counts.rows, f"table {table} would be dropped with {counts.rows} rows")
+                )
+            continue
+        counts_after = after[new_table]
+        if counts_after.rows < counts.rows:
+            gone = counts.rows - counts_after.rows
+            comparison.losses.append(
+                Loss(table, None, gone, f"{gone} of {counts.rows} rows of {table} would be deleted")
+            )
+        for column, nonnull in counts.values.items():
+            if not nonnull:
+                continue
+            new_column = column
+            if target is not None and column in columns:
+                new_model, new_field = fields[(model_key, columns[column])]
+                new_column = target[1].get(new_field) if new_model == models[model_key] else None
+            if new_column is None or new_column not in counts_after.values:
+                comparison.losses.append(
+                    Loss(table, column, nonnull, f"column {table}.{column} would be dropped holding {nonnull} values")
+                )
+                continue
+            remaining = counts_after.values[new_column]
+            if remaining < nonnull and counts_after.rows >= counts.rows:
+                gone = nonnull - remaining
+                comparison.losses.append(
+                    Loss(table, column, gone, f"{gone} values of {table}.{column} would be turned NULL")
+                )
+    return comparison
