@@ -109,10 +109,10 @@ class DailyFuelTicketQuerySet(models.QuerySet):
 class DailyFuelTicket(models.Model):
     ticket_date = models.DateField(default=timezone.localdate)
     meter_start = models.DecimalField(
-        "meter start (gal)", max_digits=7, decimal_places=1, validators=METER_VALIDATORS
+        "meter start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS
     )
     meter_end = models.DecimalField(
-        "meter end (gal)", max_digits=7, decimal_places=1, validators=METER_VALIDATORS
+        "meter end (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS
     )
     consumption_gallons = models.DecimalField(
         "consumption (gal)", max_digits=7, decimal_places=1, editable=False
