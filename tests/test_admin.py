@@ -1,0 +1,175 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord, ServiceTankPair
+from soundings.models import OrbEntry, WeeklySounding
+from tests.conftest import at, record_sounding
+
+OUR_MODELS = [m for m in admin.site._registry if m._meta.app_label in ("soundings", "fueltickets")]
+
+
+def test_every_model_is_registered():
+    from django.apps import apps
+
+    for label in ("soundings", "fueltickets"):
+        for model in apps.get_app_config(label).get_models():
+            assert model in admin.site._registry, model
+
+
+def changelist_url(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def add_rows(tanks, pair, n, offset):
+    for i in range(n):
+        day = date(2025, 1, 1) + timedelta(days=offset + i)
+        DailyFuelTicket.objects.create(ticket_date=day, meter_start=0, meter_end=10, engineer_name="x", service_tank_pair=pair)
+        hitch = HitchRecord.objects.create(vessel="A", date=day, total_fuel_gallons=1000, engineer_name="x")
+        FuelTankSounding.objects.create(hitch=hitch, tank_number=str(i), side="port", feet=1, inches=0, gallons=5)
+        record_sounding(tanks["17S" if i % 2 else "17P"], feet=1, inches=i % 12, when=at(2025, 1, 1) + timedelta(days=offset + i))
+        ServiceTankPair.activate(label=f"P{offset + i}", at=at(2025, 4, 1) + timedelta(days=offset + i))
+
+
+@pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m._meta.label)
+def test_changelist_query_count_is_constant(client, make_user, tanks, active_pair, model, django_assert_max_num_queries):
+    client.force_login(make_user("root", superuser=True))
+    add_rows(tanks, active_pair, 3, 0)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(changelist_url(model)).status_code == 200
+    add_rows(tanks, active_pair, 12, 10)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(changelist_url(model))
+    assert response.status_code == 200
+
+
+def test_orb_entries_and_soundings_cannot_be_deleted_even_by_superuser(client, make_user, tanks):
+    sounding = record_sounding(tanks["17S"], feet=1, inches=0)
+    entry = sounding.entries.first()
+    client.force_login(make_user("root", superuser=True))
+    assert client.get(reverse("admin:soundings_orbentry_delete", args=[entry.pk])).status_code == 403
+    assert client.post(reverse("admin:soundings_orbentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:soundings_weeklysounding_delete", args=[sounding.pk])).status_code == 403
+    assert client.get(reverse("admin:soundings_tank_delete", args=[tanks["17S"].pk])).status_code == 403
+    response = client.post(changelist_url(OrbEntry), {"action": "delete_selected", "_selected_action": [entry.pk]})
+    assert OrbEntry.objects.count() == 3 and WeeklySounding.objects.count() == 1
+    assert response.status_code in (200, 302)
+    # Entries are view-only; a recorded sounding is view-only too.
+    assert client.get(reverse("admin:soundings_orbentry_add")).status_code == 403
+    page = client.get(reverse("admin:soundings_weeklysounding_change", args=[sounding.pk])).content.decode()
+    assert 'name="feet"' not in page and "17S Dirty Oil Tank" in page
+
+
+def test_ticket_form_defaults(client, make_user, active_pair):
+    DailyFuelTicket.objects.create(ticket_date=date(2025, 3, 15), meter_start=0, meter_end=Decimal("1234.5"), engineer_name="x", service_tank_pair=active_pair)
+    client.force_login(make_user("root", superuser=True))
+    form = client.get(reverse("admin:fueltickets_dailyfuelticket_add")).context["adminform"].form
+    assert form.initial["meter_start"] == Decimal("1234.5")
+    assert form.initial["service_tank_pair"] == active_pair.pk
+
+
+def ticket_post(**overrides):
+    data = {"ticket_date": timezone.localdate().isoformat(), "meter_start": "1000.0", "meter_end": "1450.5",
+            "service_tank_pair": "", "engineer_name": "J. Smith", "notes": ""}
+    data.update(overrides)
+    return data
+
+
+def sounding_post(tank, **overrides):
+    now = timezone.localtime()
+    data = {"tank": tank.pk, "recorded_at_0": now.date().isoformat(), "recorded_at_1": now.strftime("%H:%M:%S"),
+            "feet": "1", "inches": "6", "manual_collection_m3": "", "engineer_name": "J. Smith",
+            "engineer_title": "2nd Engineer", "entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0"}
+    data.update(overrides)
+    return data
+
+
+def errors_of(response):
+    return [str(e) for e in response.context["errors"]] if response.context and response.context.get("errors") else []
+
+
+def test_whole_flow_through_the_admin(client, make_user, tanks):
+    make_user("chief", superuser=True)
+    HitchRecord.objects.create(vessel="Arrowhead", date=timezone.localdate() - timedelta(days=3), total_fuel_gallons=Decimal("5000"), engineer_name="C")
+    ServiceTankPair.activate(label="13")
+
+    response = client.post(reverse("admin:login"), {"username": "chief", "password": "pw-chief", "next": "/admin/"})
+    assert response.status_code == 302
+    before = client.get(reverse("dashboard")).context["data"]
+    assert before.fuel_remaining == Decimal("5000") and before.today_consumption == 0
+
+    response = client.post(reverse("admin:fueltickets_dailyfuelticket_add"), ticket_post())
+    assert response.status_code == 302, errors_of(response)
+    ticket = DailyFuelTicket.objects.get()
+    assert ticket.consumption_gallons == Decimal("450.5") and ticket.created_by.username == "chief"
+    assert str(ticket.service_tank_pair) == "#13 P/S"
+
+    response = client.post(reverse("admin:soundings_weeklysounding_add"), sounding_post(tanks["17S"]))
+    assert response.status_code == 302, errors_of(response)
+    assert list(OrbEntry.objects.values_list("code", "item", "text")) == [
+        ("C", "11.1", "17S Dirty Oil Tank"), ("C", "11.2", "6.08 m³"), ("C", "11.3", "2.34 m³"),
+    ]
+
+    after = client.get(reverse("dashboard")).context["data"]
+    assert after.fuel_remaining == Decimal("4549.5")
+    assert after.today_consumption == Decimal("450.5")
+    assert {s.tank.designation: s.sounding for s in after.slop_tanks}["17S"].gallons == Decimal("619.00")
+    page = client.get(reverse("admin:soundings_orbentry_changelist")).content.decode()
+    assert "17S Dirty Oil Tank" in page and "2.34 m³" in page
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"meter_end": "999.0"}, "Meter end (999.0) is below meter start (1000.0); check the readings, end must be at least start."),
+        ({"meter_end": "1000000.0"}, "Meter readings are 0 to 999,999.9 gallons; check the digits."),
+    ],
+)
+def test_bad_ticket_in_admin(client, make_user, active_pair, overrides, message):
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(reverse("admin:fueltickets_dailyfuelticket_add"), ticket_post(**overrides))
+    assert response.status_code == 200
+    assert errors_of(response) == [f'<ul class="errorlist" id="id_meter_end_error"><li>{message}</li></ul>'] or message in response.content.decode()
+    assert not DailyFuelTicket.objects.exists()
+
+
+def test_no_active_pair_in_admin(client, make_user, db):
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(reverse("admin:fueltickets_dailyfuelticket_add"), ticket_post())
+    assert response.status_code == 200
+    assert "No service tank pair is active; activate one before recording a ticket." in response.content.decode()
+    assert not DailyFuelTicket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"inches": "12"}, "Inches must be 0–11; write 12 inches as one more foot."),
+        ({"feet": "3", "inches": "2"}, "17P: 3 ft 2 in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); re-sound the tank or extend the table."),
+    ],
+)
+def test_bad_sounding_in_admin(client, make_user, tanks, overrides, message):
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(reverse("admin:soundings_weeklysounding_add"), sounding_post(tanks["17P"], **overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not WeeklySounding.objects.exists() and not OrbEntry.objects.exists()
+
+
+def test_new_pair_in_admin_closes_the_previous(client, make_user, active_pair):
+    client.force_login(make_user("root", superuser=True))
+    now = timezone.localtime()
+    response = client.post(reverse("admin:fueltickets_servicetankpair_add"), {
+        "label": "14", "activated_at_0": now.date().isoformat(), "activated_at_1": now.strftime("%H:%M:%S"),
+        "deactivated_at_0": "", "deactivated_at_1": "", "notes": "",
+    })
+    assert response.status_code == 302, errors_of(response)
+    active_pair.refresh_from_db()
+    assert active_pair.deactivated_at is not None
+    assert ServiceTankPair.active_pair().label == "14"

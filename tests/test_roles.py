@@ -1,0 +1,83 @@
+import importlib
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
+
+from fueltickets.models import DailyFuelTicket
+from fueltickets.roles import CHIEF_ENGINEER, ENGINEER, VIEWER, group_permissions
+from tests.conftest import record_sounding
+
+roles_migration = importlib.import_module("fueltickets.migrations.0002_roles")
+
+
+def perms_of(name):
+    return sorted(Group.objects.get(name=name).permissions.values_list("content_type__app_label", "codename"))
+
+
+@pytest.mark.parametrize("name", [CHIEF_ENGINEER, ENGINEER, VIEWER])
+def test_groups_have_exactly_the_role_permissions(db, name):
+    assert perms_of(name) == sorted(group_permissions()[name])
+
+
+def test_nobody_may_delete_entries_or_soundings(db):
+    for name in (CHIEF_ENGINEER, ENGINEER, VIEWER):
+        codenames = {c for _, c in perms_of(name)}
+        assert "delete_orbentry" not in codenames and "delete_weeklysounding" not in codenames
+
+
+def test_migration_is_reversible(db):
+    state_apps = MigrationExecutor(connection).loader.project_state(("fueltickets", "0002_roles")).apps
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    before = {name: perms_of(name) for name in (CHIEF_ENGINEER, ENGINEER, VIEWER)}
+    roles_migration.delete_groups(state_apps, editor)
+    assert not Group.objects.filter(name__in=before).exists()
+    roles_migration.create_groups(state_apps, editor)
+    assert {name: perms_of(name) for name in before} == before
+
+
+def url(name, *args):
+    return reverse(f"admin:{name}", args=args)
+
+
+def test_engineer_records_tickets_and_soundings_only(client, make_user, tanks, active_pair):
+    client.force_login(make_user("eng", group=ENGINEER))
+    ticket = DailyFuelTicket.objects.create(ticket_date=date(2025, 3, 1), meter_start=0, meter_end=1, engineer_name="x")
+    assert client.get(url("fueltickets_dailyfuelticket_add")).status_code == 200
+    assert client.get(url("fueltickets_dailyfuelticket_change", ticket.pk)).status_code == 200
+    assert client.get(url("fueltickets_dailyfuelticket_delete", ticket.pk)).status_code == 403
+    assert client.get(url("soundings_weeklysounding_add")).status_code == 200
+    assert client.get(url("soundings_tank_changelist")).status_code == 200
+    assert client.get(url("soundings_tank_add")).status_code == 403
+    assert client.get(url("fueltickets_servicetankpair_add")).status_code == 403
+    assert client.get(url("fueltickets_hitchrecord_add")).status_code == 403
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_viewer_only_views(client, make_user, tanks, active_pair):
+    sounding = record_sounding(tanks["17P"], feet=1, inches=0)
+    client.force_login(make_user("view", group=VIEWER))
+    assert client.get(url("soundings_orbentry_changelist")).status_code == 200
+    assert client.get(url("soundings_weeklysounding_change", sounding.pk)).status_code == 200
+    assert client.get(url("soundings_weeklysounding_add")).status_code == 403
+    assert client.get(url("fueltickets_dailyfuelticket_add")).status_code == 403
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("orb_book")).status_code == 200
+
+
+def test_chief_engineer_manages_tanks_pairs_and_hitches(client, make_user, tanks, active_pair):
+    client.force_login(make_user("chief", group=CHIEF_ENGINEER))
+    for name in ("soundings_tank_add", "fueltickets_servicetankpair_add", "fueltickets_hitchrecord_add",
+                 "fueltickets_dailyfuelticket_add", "soundings_weeklysounding_add"):
+        assert client.get(url(name)).status_code == 200, name
+    sounding = record_sounding(tanks["17S"], feet=1, inches=0)
+    assert client.get(url("soundings_weeklysounding_delete", sounding.pk)).status_code == 403
+    assert client.get(url("soundings_orbentry_delete", sounding.entries.first().pk)).status_code == 403
