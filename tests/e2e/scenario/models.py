@@ -1,0 +1,1 @@
+# The scenario app's tables exist only through its scenario migrations.

@@ -1,0 +1,10 @@
+from django.db import migrations, models
+
+from tests.e2e.scenarios import steps  # noqa: F401
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scenario", "0002_reading_comment")]
+    operations = [
+        migrations.RunPython(steps.fail_always, steps.noop),
+    ]

@@ -1,0 +1,11 @@
+from django.db import migrations, models
+
+from tests.e2e.scenarios import steps  # noqa: F401
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scenario", "0001_initial")]
+    operations = [
+        migrations.RenameField("reading", "note", "remark"),
+        migrations.RenameModel("Reading", "Measurement"),
+    ]

@@ -1,0 +1,22 @@
+"""Settings for end-to-end runs of manage.py: the project plus a scenario app.
+
+The scenario app (label ``scenario``) has no models of its own; its migrations come
+from the package named by ORB_SCENARIO (``tests.e2e.scenarios.<name>``) or, for a
+package written by a test into a temporary directory, ORB_SCENARIO_MODULE.  This is
+how Django's own tests/migrations swaps migration sets: MIGRATION_MODULES.
+"""
+import os
+
+from orb.settings import *  # noqa: F401,F403
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.e2e.scenario"]  # noqa: F405
+if os.environ.get("ORB_THIRD_PARTY"):
+    # A real third-party app with many migrations, installed only for these tests.
+    INSTALLED_APPS.append("axes")
+MIGRATION_MODULES = {
+    "scenario": os.environ.get("ORB_SCENARIO_MODULE")
+    or f"tests.e2e.scenarios.{os.environ.get('ORB_SCENARIO', 'base')}",
+}
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
