@@ -53,4 +53,4 @@ def rows_written_since(backend, backup_path):
         now = backend.table_rows(None)
     except Exception:
         return None
-    return sum(max(0, rows - then.get(table, 0)) for table, rows in now.items())
+    return sum(max(0, rows - then.get(table, 0)) for table, rows in now.items() if table != "django_migrations")

@@ -140,6 +140,10 @@ class SQLiteBackend(Backend):
     def read_only(self):
         if self.exists():
             target = ro_uri(self.path)
+            if not os.path.exists(self.path + "-wal"):
+                # No writer has the database open (a writer keeps the -wal file): read the file
+                # as immutable, so SQLite creates no -wal/-shm beside it either.
+                target += "&immutable=1"
         else:
             # No file yet: describe it as the empty database it would be, without creating it.
             target = f"file:orb-absent-{os.getpid()}?mode=memory"

@@ -1,0 +1,166 @@
+"""--rollback, --restore, --prune-backups and --list-backups on a real file."""
+import json
+import sqlite3
+
+import pytest
+
+from . import dbfacts
+from .conftest import assert_clean
+
+pytestmark = pytest.mark.e2e
+
+
+def insert_readings(db, rows):
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany("INSERT INTO scenario_reading (name, value, note, comment) VALUES (?, ?, ?, ?)", rows)
+    conn.close()
+
+
+def test_rollback_keeps_rows_written_after_the_upgrade(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    upgrade = project.journal()[-1]
+    insert_readings(project.db, [(f"after {i}", i, None, None) for i in range(25)])
+    written = dbfacts.rows(project.db, "SELECT id, name, value, note FROM scenario_reading ORDER BY id")
+
+    result = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
+
+    last = assert_clean(result, 0)
+    assert last.startswith(f"Database rolled back: 1 migration undone (run {upgrade['id']})")
+    assert "comment" not in dbfacts.columns(project.db, "scenario_reading")
+    assert dbfacts.rows(project.db, "SELECT id, name, value, note FROM scenario_reading ORDER BY id") == written
+    assert "scenario.0002_reading_comment" not in project.applied()
+    record = project.journal()[-1]
+    assert record["mode"] == "rollback" and record["rolls_back"] == upgrade["id"]
+    # Nothing left to roll back: exit 0, unchanged.
+    again = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
+    assert assert_clean(again, 0).startswith("Database unchanged: nothing to roll back")
+
+
+def test_rollback_that_would_drop_new_values_is_refused(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    insert_readings(project.db, [(f"after {i}", i, None, "written since") for i in range(4)])
+    before = project.hashes()
+    refused = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
+    assert_clean(refused, 3)
+    assert "scenario_reading.comment would be dropped holding 4 values" in refused.stderr
+    assert "--allow-data-loss" in refused.stderr and "--restore" in refused.stderr
+    assert project.hashes() == before
+    allowed = project.run("safe_migrate", "--rollback", "--noinput", "--allow-data-loss", scenario="add_column")
+    assert_clean(allowed, 0)
+    assert dbfacts.count(project.db, "scenario_reading") == 304
+
+
+def test_rollback_of_an_irreversible_step_is_refused_with_the_restore_cost(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="irreversible"), 0)
+    insert_readings_plain(project.db, 3)
+    before = project.hashes()
+    result = project.run("safe_migrate", "--rollback", "--noinput", scenario="irreversible")
+    last = assert_clean(result, 3)
+    assert "cannot be undone" in result.stderr
+    assert "--restore" in result.stderr and "3 row(s) written since" in result.stderr
+    assert last.startswith("Database unchanged")
+    assert project.hashes() == before
+
+
+def insert_readings_plain(db, n):
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany("INSERT INTO scenario_reading (name, value) VALUES (?, ?)", [(f"x{i}", i) for i in range(n)])
+    conn.close()
+
+
+def test_rollback_after_a_restore_is_refused(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    assert_clean(project.run("safe_migrate", "--restore", "--noinput", scenario="add_column"), 0)
+    result = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
+    assert_clean(result, 3)
+    assert "restored from a backup" in result.stderr
+
+
+def test_restore_of_a_chosen_backup_keeps_a_safety_backup(project):
+    original = project.hashes()
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    chosen = project.journal()[-1]["backup"]["path"]
+    insert_readings(project.db, [("late", 1, None, "late value")])
+    current = project.hashes()
+    reader = sqlite3.connect(project.db)  # another connection open during the restore
+    reader.execute("SELECT COUNT(*) FROM scenario_reading").fetchone()
+
+    result = project.run("safe_migrate", "--restore", chosen, "--noinput", scenario="add_column")
+
+    last = assert_clean(result, 0)
+    assert last.startswith(f"Database restored from {chosen}")
+    assert project.hashes() == original
+    assert "comment" not in dbfacts.columns(project.db, "scenario_reading")
+    record = project.journal()[-1]
+    assert record["mode"] == "restore" and record["outcome"] == "applied"
+    safety = record["safety_backup"]["path"]
+    assert dbfacts.content_hashes(safety) == current  # the state before the restore is kept
+    # The other connection stays valid and now sees the restored database.
+    assert reader.execute("SELECT COUNT(*) FROM scenario_reading").fetchone()[0] == 300
+    reader.close()
+    assert dbfacts.quick_check(project.db) == "ok"
+
+
+def test_restore_refuses_a_damaged_backup_and_names_a_good_one(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    good = project.journal()[-1]["backup"]["path"]
+    assert_clean(project.run("safe_migrate", "scenario", "0001", "--noinput", scenario="add_column"), 0)
+    bad = project.journal()[-1]["backup"]["path"]
+    with open(bad, "r+b") as handle:
+        handle.seek(5000)
+        handle.write(b"garbage")
+    before = project.hashes()
+    result = project.run("safe_migrate", "--restore", bad, "--noinput", scenario="add_column")
+    assert_clean(result, 3)
+    assert "no longer match the sha256" in result.stderr and good in result.stderr
+    assert project.hashes() == before
+    # A truncated backup is refused too.
+    with open(good, "r+b") as handle:
+        handle.truncate(8192)
+    result = project.run("safe_migrate", "--restore", good, "--noinput", scenario="add_column")
+    assert_clean(result, 3)
+    assert "truncated" in result.stderr
+
+
+def test_restore_asks_and_a_closed_stdin_declines(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    before = project.hashes()
+    result = project.run("safe_migrate", "--restore", scenario="add_column", input="")
+    assert_clean(result, 3)
+    assert "cancelled" in result.stderr
+    assert project.hashes() == before
+    accepted = project.run("safe_migrate", "--restore", scenario="add_column", input="yes\n")
+    assert_clean(accepted, 0)
+
+
+def test_restore_without_any_backup_is_refused(project):
+    result = project.run("safe_migrate", "--restore", "--noinput")
+    assert_clean(result, 3)
+    assert "no backup" in result.stderr
+
+
+def test_list_backups_and_prune_keep_the_rollback_backup(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    protected = project.journal()[-1]["backup"]["path"]
+    # Two further runs that produce backups: a backwards target and a forwards one again.
+    assert_clean(project.run("safe_migrate", "scenario", "0001", "--noinput", scenario="add_column"), 0)
+    assert_clean(project.run("safe_migrate", "--noinput", "scenario", scenario="add_column"), 0)
+    newest_upgrade = project.journal()[-1]["backup"]["path"]
+
+    listed = project.run("safe_migrate", "--list-backups", "--json", scenario="add_column")
+    assert listed.returncode == 0, listed.stderr
+    backups = json.loads(listed.stdout)
+    assert len(backups) == 3
+    assert {"path", "created_at", "size", "sha256", "state"} <= set(backups[0])
+    assert all(not b["path"].endswith(".json") for b in backups)
+    assert "scenario.0001_initial" in backups[0]["state"]
+
+    pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="add_column")
+    assert_clean(pruned, 0)
+    remaining = project.backups()
+    assert newest_upgrade in remaining  # the backup of the run --rollback would undo
+    assert len(remaining) == 1 or protected in remaining
+    assert all(__import__("os").path.exists(p + ".json") for p in remaining)
+    assert project.journal()[-1]["mode"] == "prune"
