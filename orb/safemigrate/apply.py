@@ -70,26 +70,21 @@ def _rerender_real_models(state):
     return post_apps
 
 
-def _timed(result, name, func, *args):
-    started = time.monotonic()
-    value = func(*args)
-    result.check_timings[name] = round(time.monotonic() - started, 4)
-    return value
-
-
 def _verify_inside(*, connection, executor_after, post_state, result, report, smoke_allowed):
     """The checks of the contract, run on the migrated (not yet committed) database."""
     remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
     result.full = not remaining
-    report.stage("Checking integrity and foreign keys")
-    _timed(result, "integrity", checks.integrity, connection)
-    _timed(result, "foreign_keys", checks.foreign_keys, connection)
+    timings = result.check_timings
+    with report.timed("Checking integrity", timings=timings, key="integrity"):
+        checks.integrity(connection)
+    with report.timed("Checking foreign keys", timings=timings, key="foreign_keys"):
+        checks.foreign_keys(connection)
     registry = global_apps if result.full else post_state.apps
-    report.stage("Checking every model can be read")
-    result.models_checked = _timed(result, "models", checks.models_readable, connection, registry)
+    with report.timed("Checking every model can be read", timings=timings, key="models"):
+        result.models_checked = checks.models_readable(connection, registry)
     if result.full and smoke_allowed and connection.alias == DEFAULT_DB_ALIAS:
-        report.stage("Running the smoke checks (rolled back)")
-        ran = _timed(result, "smoke", checks.smoke, connection)
+        with report.timed("Running the smoke checks (rolled back)", timings=timings, key="smoke"):
+            ran = checks.smoke(connection)
         result.smoke = f"{len(ran)} passed"
     else:
         result.smoke = "skipped: the target is not the code's current models"
@@ -97,8 +92,8 @@ def _verify_inside(*, connection, executor_after, post_state, result, report, sm
 
 
 def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report):
-    report.stage("Checking data preservation")
-    after = _timed(result, "preservation", preservation.snapshot, connection)
+    with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
+        after = preservation.snapshot(connection)
     comparison = preservation.compare(
         before=before, after=after, state_before=state_before, state_after=post_state, plan=plan
     )
@@ -159,15 +154,14 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
             "The database's migration state changed since the plan was made (another run?); run again."
         )
     state_before = executor._create_project_state(with_applied_migrations=True)
-    report.stage("Counting rows before")
-    before = _timed(result, "count_before", preservation.snapshot, connection)
+    with report.timed("Counting rows before", timings=result.check_timings, key="count_before"):
+        before = preservation.snapshot(connection)
     raw = plan.raw
     pre_apps = state_before.apps
     emit_pre_migrate_signal(0, False, connection.alias, apps=pre_apps, plan=raw)
-    report.stage(f"Applying {len(raw)} migration(s)" + (" in one transaction" if atomic else " one by one"))
-    started = time.monotonic()
-    post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
-    result.check_timings["apply"] = round(time.monotonic() - started, 4)
+    how = " in one transaction" if atomic else " one by one"
+    with report.timed(f"Applying {len(raw)} migration(s){how}", timings=result.check_timings, key="apply"):
+        post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
     post_apps = _rerender_real_models(post_state)
     emit_post_migrate_signal(0, False, connection.alias, apps=post_apps, plan=raw)
     executor_after = MigrationExecutor(connection)

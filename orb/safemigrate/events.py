@@ -5,9 +5,12 @@ Kinds:
   done       a stage finished                   (message, seconds)
   migration  a migration starts / finished      (message, data: name, direction, seconds, ok)
   percent    progress of a long copy            (data: done, total)
+  heading    a section of the run begins or ends (message)
   note       informative line                   (message)
   warning    something the operator should know (message)
 """
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -44,6 +47,17 @@ class Reporter:
 
     def done(self, message, seconds):
         self.emit("done", message, seconds=seconds)
+
+    @contextmanager
+    def timed(self, message, *, timings=None, key=None):
+        """A stage that reports its duration when it ends (and stores it in ``timings[key]``)."""
+        self.stage(message)
+        started = time.monotonic()
+        yield
+        seconds = time.monotonic() - started
+        if timings is not None and key:
+            timings[key] = round(seconds, 4)
+        self.done(message, seconds)
 
     def note(self, message, *, verbosity=1):
         self.notes.append(message)

@@ -7,7 +7,6 @@ sentence saying what state the database is in.
 """
 import os
 import time
-from contextlib import contextmanager
 
 from django.db.migrations.loader import MigrationLoader
 
@@ -40,14 +39,8 @@ class Engine:
         self.timings = {}
 
     # --- helpers ------------------------------------------------------------------
-    @contextmanager
     def stage(self, name, message):
-        self.report.stage(message)
-        started = time.monotonic()
-        yield
-        seconds = time.monotonic() - started
-        self.timings[name] = round(seconds, 4)
-        self.report.done(message, seconds)
+        return self.report.timed(message, timings=self.timings, key=name)
 
     def read_journal(self):
         read = self.journal.read()
@@ -208,6 +201,7 @@ class Engine:
                 started = time.monotonic()
                 rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
                 self.timings["rehearsal"] = round(time.monotonic() - started, 4)
+                self.report.emit("heading", "The real database:")
             result = self._apply_real(plan=plan, info=info, allow_data_loss=allow_data_loss)
             with self.stage("verify", "Verifying the database after commit"):
                 problems = self.backend.quick_check()

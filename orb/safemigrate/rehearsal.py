@@ -12,7 +12,7 @@ from .errors import DataLossRefused, MigrationFailed
 
 
 def rehearse(*, backend, plan, allow_data_loss, report):
-    report.stage("Rehearsing on a copy")
+    report.emit("heading", "Rehearsal on a copy of the database:")
     started = time.monotonic()
     target = backend.make_rehearsal_copy(report=report)
     try:
@@ -28,5 +28,5 @@ def rehearse(*, backend, plan, allow_data_loss, report):
         ) from exc
     finally:
         backend.drop_rehearsal_copy(target)
-    report.done("Rehearsal passed", time.monotonic() - started)
+    report.emit("heading", f"Rehearsal passed ({time.monotonic() - started:.2f}s).")
     return result

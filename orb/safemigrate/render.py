@@ -10,6 +10,7 @@ class ProgressRenderer:
         self.tty = hasattr(out, "isatty") and out.isatty()
         self.open_line = False
         self.last_percent = {}
+        self.open_stage = None
 
     def _write(self, text, *, ending="\n"):
         self.out.write(text, ending=ending)
@@ -26,10 +27,15 @@ class ProgressRenderer:
         kind = event.kind
         if kind == "stage":
             self._close_line()
-            self._write(self.style.MIGRATE_HEADING(event.message + "..."))
+            self._write(self.style.MIGRATE_HEADING(event.message + "..."), ending="")
+            self.open_line = True
+            self.open_stage = event.message
         elif kind == "done":
-            self._close_line()
-            if self.verbosity >= 2:
+            if self.open_line and getattr(self, "open_stage", None) == event.message:
+                self._write(self.style.SUCCESS(" OK") + f" ({event.seconds:.2f}s)")
+                self.open_line = False
+            elif self.verbosity >= 2:
+                self._close_line()
                 self._write(f"  {event.message}: done in {event.seconds:.2f}s")
         elif kind == "migration":
             if event.data.get("start"):
@@ -54,6 +60,9 @@ class ProgressRenderer:
                     self._close_line()
                     self._write(f"  {event.message}: {pct}%")
                     self.last_percent[event.message] = pct
+        elif kind == "heading":
+            self._close_line()
+            self._write(self.style.MIGRATE_HEADING(event.message))
         elif kind == "note":
             self._close_line()
             self._write(f"  {event.message}")
