@@ -1,0 +1,25 @@
+from orb.safemigrate.journal import Journal
+
+
+def test_append_and_read_back(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append({"id": "a", "outcome": "applied", "checksums": {"x.0001": "1"}})
+    journal.append({"id": "b", "outcome": "failed"})
+    assert [r["id"] for r in journal.records()] == ["a", "b"]
+    assert journal.latest_checksums() == {"x.0001": "1"}
+
+
+def test_a_torn_line_is_skipped_and_reported_and_the_next_record_starts_on_a_new_line(tmp_path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.append({"id": "a", "outcome": "applied"})
+    with open(path, "a") as handle:
+        handle.write('{"id": "b", "outc')  # a writer killed mid-line
+    journal.append({"id": "c", "outcome": "applied"})
+    read = journal.read()
+    assert [r["id"] for r in read.records] == ["a", "c"]
+    assert len(read.problems) == 1 and "line 2" in read.problems[0]
+
+
+def test_missing_journal_reads_empty(tmp_path):
+    assert Journal(tmp_path / "none.jsonl").read().records == []

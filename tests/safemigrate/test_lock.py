@@ -1,0 +1,57 @@
+import os
+import signal
+
+import pytest
+
+from orb.safemigrate.errors import Refused
+from orb.safemigrate.lock import FileLock, live_holder
+
+
+def test_second_holder_is_refused_naming_the_first(tmp_path):
+    path = str(tmp_path / "db.safe_migrate.lock")
+    first = FileLock(path)
+    assert first.acquire(mode="upgrade", maintenance=True, run_id="r1") is None
+    try:
+        with pytest.raises(Refused, match=f"pid {os.getpid()}"):
+            FileLock(path).acquire(mode="upgrade", maintenance=True, run_id="r2")
+        holder = live_holder(path)
+        assert holder.run_id == "r1" and holder.maintenance
+    finally:
+        first.release()
+    assert not os.path.exists(path)
+    assert live_holder(path) is None
+
+
+def test_lock_of_a_killed_process_is_stale_and_taken_over(tmp_path):
+    path = str(tmp_path / "db.safe_migrate.lock")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child takes the lock and waits to be killed
+        FileLock(path).acquire(mode="upgrade", maintenance=True, run_id="dead-run")
+        os.write(write_end, b"x")
+        signal.pause()
+        os._exit(0)
+    os.read(read_end, 1)
+    assert live_holder(path).pid == pid
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert live_holder(path) is None  # the middleware ignores it now
+    lock = FileLock(path)
+    stale = lock.acquire(mode="upgrade", maintenance=False, run_id="next")
+    try:
+        assert stale.pid == pid and stale.run_id == "dead-run"
+        assert live_holder(path).run_id == "next"
+    finally:
+        lock.release()
+
+
+def test_maintenance_flag_can_be_switched(tmp_path):
+    path = str(tmp_path / "db.safe_migrate.lock")
+    lock = FileLock(path)
+    lock.acquire(mode="dry-run", maintenance=False, run_id="r")
+    try:
+        assert not live_holder(path).maintenance
+        lock.set_maintenance(True)
+        assert live_holder(path).maintenance
+    finally:
+        lock.release()

@@ -1,0 +1,33 @@
+"""The web app honours the lock: 503 while a run holds it with maintenance on."""
+import pytest
+from django.conf import settings
+
+from orb.safemigrate.lock import FileLock
+
+
+@pytest.fixture
+def lock_path():
+    return str(settings.DATABASES["default"]["NAME"]) + ".safe_migrate.lock"
+
+
+@pytest.mark.django_db
+def test_requests_answer_503_during_maintenance_and_work_again_after(client, lock_path, django_user_model):
+    user = django_user_model.objects.create_superuser("chief", "c@example.org", "pw")
+    client.force_login(user)
+    assert client.get("/dashboard/").status_code == 200
+    lock = FileLock(lock_path)
+    lock.acquire(mode="upgrade", maintenance=True, run_id="t")
+    try:
+        response = client.get("/dashboard/")
+        assert response.status_code == 503
+        assert b"Database maintenance in progress" in response.content
+        assert response["Retry-After"] == "60"
+        before = django_user_model.objects.count()
+        post = client.post("/admin/auth/user/add/", {"username": "x", "password1": "a-Long-pw-1", "password2": "a-Long-pw-1"})
+        assert post.status_code == 503
+        assert django_user_model.objects.count() == before
+        lock.set_maintenance(False)  # a dry run holds the lock without maintenance
+        assert client.get("/dashboard/").status_code == 200
+    finally:
+        lock.release()
+    assert client.get("/dashboard/").status_code == 200
