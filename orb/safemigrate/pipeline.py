@@ -430,8 +430,9 @@ class Engine:
                     applied = self._applied_names(MigrationLoader(self.connection).applied_migrations)
             except Exception:
                 applied = []
-            return backups.create_backup(self.backend, run_id=self.run_id, kind="safety",
-                                         applied=applied, checksums={}, report=self.report)
+            return backups.create_backup(self.backend, run_id=self.run_id, kind="safety", applied=applied,
+                                         checksums=self.journal_checksums(self.journal.records()),
+                                         report=self.report)
         # The current database is damaged (or missing): keep its bytes as they are, unverified.
         return backups.byte_copy(self.backend, run_id=self.run_id)
 

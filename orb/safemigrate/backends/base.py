@@ -27,7 +27,7 @@ class Backend:
 
     @property
     def backup_dir(self):
-        return self.explicit_backup_dir or settings.ORB_BACKUP_DIR or self.default_backup_dir
+        return os.path.abspath(self.explicit_backup_dir or settings.ORB_BACKUP_DIR or self.default_backup_dir)
 
     @property
     def default_backup_dir(self):
