@@ -1,0 +1,1 @@
+from scenarios.initial import Migration  # noqa: F401
