@@ -158,6 +158,7 @@ class Engine:
         plan = None
         applied_before = []
         try:
+            self.backend.create_if_missing(report=self.report)
             records = self.read_journal() if records is None else records
             self._check_database()
             with self.stage("preflight", "Checking the migration graph and files"):

@@ -99,6 +99,10 @@ class Backend:
     def cleanup_leftovers(self, *, report):
         """Remove rehearsal copies left by killed runs."""
 
+    def create_if_missing(self, *, report):
+        """Create the (empty) database before an applying run if the engine needs that done
+        explicitly (SQLite creates its file on first connection)."""
+
     def space_needed(self, *, rewritten_tables, rehearse):
         raise NotImplementedError
 

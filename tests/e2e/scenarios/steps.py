@@ -4,7 +4,8 @@ import time
 
 
 def on_rehearsal_copy(schema_editor):
-    return ".rehearsal-" in str(schema_editor.connection.settings_dict["NAME"])
+    name = str(schema_editor.connection.settings_dict["NAME"])
+    return ".rehearsal-" in name or "_orb_rehearsal_" in name  # SQLite copy / PostgreSQL scratch database
 
 
 def fail_always(apps, schema_editor):

@@ -1,0 +1,708 @@
+"""PostgreSQL: fleet and shore deployments.
+
+- Backups are ``pg_dump -Fc`` files ``<dbname>.backup-YYYYMMDD_HHMMSS.dump`` (verified by
+  ``pg_restore --list`` and their sha256); a ``pg_dump`` older than the server is refused.
+- The plan runs on the live database in one transaction (transactional DDL).
+- A rehearsal restores a fresh dump into a scratch database ``<dbname>_orb_rehearsal_<pid>``
+  (``pg_dump | pg_restore``, so other sessions may stay connected) and drops it afterwards.
+- A restore goes into a new database ``<dbname>_orb_restore_<pid>``; only when
+  ``pg_restore`` succeeded are the names swapped, in one transaction, with other sessions
+  terminated and kept out (``ALLOW_CONNECTIONS false``).  A failure leaves the old database.
+- The run lock is a session-level advisory lock held by a dedicated connection to the
+  ``postgres`` maintenance database, so the server frees it when the run dies, even by
+  SIGKILL.  A second advisory key is held while maintenance is on; the web app asks
+  ``advisory_lock_held`` (one query on ``pg_locks``) on every request.  The lock file in the
+  state directory only says who holds the lock.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import zlib
+from contextlib import contextmanager
+
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+from ..errors import MigrationFailed, Refused
+from ..journal import now_iso
+from ..lock import Holder, read_holder
+from ..sizes import human_bytes
+from .base import Backend, writable_problem
+from .sqlite import pid_alive
+
+RUN_NAMESPACE = 0x4F524201  # "ORB" 1: one safe_migrate run at a time
+MAINTENANCE_NAMESPACE = 0x4F524202  # "ORB" 2: held while the web app must answer 503
+ADMIN_DATABASES = ("postgres", "template1")
+CONNECT_TIMEOUT_S = 10
+DISCONNECT_WAIT_S = 10
+DJANGO_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory",
+                  "prepare_threshold", "context"}
+APP_NAME_RE = re.compile(r"safe_migrate (?P<mode>\S+) pid=(?P<pid>\d+) host=(?P<host>\S*)")
+
+
+def lock_key(dbname):
+    """The second half of the advisory keys of ``dbname`` (a positive int4)."""
+    return zlib.crc32(str(dbname).encode()) & 0x7FFFFFFF
+
+
+def _held_sql(namespace, dbname):
+    return (
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        f"AND classid = {int(namespace)}::oid AND objid = {lock_key(dbname)}::oid AND objsubid = 2)"
+    )
+
+
+def advisory_lock_held(connection):
+    """True while a safe_migrate run holds the maintenance flag of ``connection``'s database.
+
+    One query on ``pg_locks`` (the web app asks it per request).  While a restore swaps the
+    database, connecting to it can fail; the question is then asked through the maintenance
+    database, and when the server cannot answer at all the request proceeds (and fails as
+    it would without maintenance).
+    """
+    dbname = connection.settings_dict["NAME"]
+    query = _held_sql(MAINTENANCE_NAMESPACE, dbname)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            return bool(cursor.fetchone()[0])
+    except Exception:
+        connection.close()
+    try:
+        with psycopg.connect(**_admin_params(connection.settings_dict, ADMIN_DATABASES[0])) as conn:
+            return bool(conn.execute(query).fetchone()[0])
+    except Exception:
+        return False
+
+
+def _libpq_params(settings_dict):
+    params = {k: v for k, v in (settings_dict.get("OPTIONS") or {}).items() if k not in DJANGO_OPTIONS}
+    for key, name in (("USER", "user"), ("PASSWORD", "password"), ("HOST", "host"), ("PORT", "port")):
+        if settings_dict.get(key):
+            params[name] = str(settings_dict[key])
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    return params
+
+
+def _admin_params(settings_dict, dbname):
+    params = _libpq_params(settings_dict)
+    params.pop("options", None)  # the app's search_path etc. are not for the maintenance database
+    params.update(dbname=dbname, autocommit=True, application_name="orb safe_migrate")
+    return params
+
+
+def _first_line(text):
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[0] if lines else "no output"
+
+
+def _ident(name):
+    return sql.Identifier(name)
+
+
+class PgRunLock:
+    """The run lock: a session-level advisory lock on a dedicated connection."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.conn = None
+        self.maintenance = False
+        self.info = None
+
+    def acquire(self, *, mode, maintenance, run_id):
+        backend = self.backend
+        key = lock_key(backend.dbname)
+        stale = read_holder(backend.lock_path)
+        app_name = f"safe_migrate {mode} pid={os.getpid()} host={socket.gethostname()}"[:63]
+        conn = backend.admin_connect(application_name=app_name)
+        # A run killed a moment ago may still hold the lock until the server notices its
+        # socket closed: when the state file names a dead process on this host, wait a little.
+        waits = 10 if stale and stale.host == socket.gethostname() and not pid_alive(stale.pid) else 0
+        for attempt in range(waits + 1):
+            if conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (RUN_NAMESPACE, key)).fetchone()[0]:
+                break
+            if attempt < waits:
+                time.sleep(0.3)
+        else:
+            holder = backend.lock_holder()
+            conn.close()
+            who = holder.describe() if holder else "another session"
+            raise Refused(
+                f"Another safe_migrate run holds the lock on {backend.label} ({who}); wait for it to "
+                f"finish and run again (advisory lock {RUN_NAMESPACE},{key}; see {backend.lock_path})."
+            )
+        self.conn = conn
+        if maintenance:
+            self._set(True)
+        self.info = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": now_iso(),
+                     "mode": mode, "maintenance": maintenance, "run_id": run_id,
+                     "database": backend.label, "server_pid": conn.info.backend_pid}
+        self._write()
+        if stale is not None and stale.pid == os.getpid():
+            stale = None
+        return stale
+
+    def _set(self, on):
+        key = lock_key(self.backend.dbname)
+        if on and not self.maintenance:
+            self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (MAINTENANCE_NAMESPACE, key))
+        elif not on and self.maintenance:
+            self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (MAINTENANCE_NAMESPACE, key))
+        self.maintenance = on
+
+    def _write(self):
+        path = self.backend.lock_path
+        try:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            tmp = f"{path}.tmp-{os.getpid()}"
+            with open(tmp, "w") as handle:
+                json.dump(self.info, handle)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # informational only: the advisory lock is the lock
+
+    def set_maintenance(self, on):
+        if self.conn is None:
+            return
+        self._set(on)
+        self.info["maintenance"] = on
+        self._write()
+
+    def release(self):
+        if self.conn is None:
+            return
+        try:
+            os.unlink(self.backend.lock_path)
+        except OSError:
+            pass
+        try:
+            self.conn.execute("SELECT pg_advisory_unlock_all()")
+        except psycopg.Error:
+            pass
+        finally:
+            self.conn.close()
+            self.conn = None
+            self.maintenance = False
+
+
+class PostgreSQLBackend(Backend):
+    engine = "postgresql"
+    backup_suffix = ".dump"
+
+    def __init__(self, connection, *, backup_dir=None):
+        super().__init__(connection, backup_dir=backup_dir)
+        self.dbname = str(connection.settings_dict["NAME"] or "")
+        self.settings_dict = dict(connection.settings_dict)
+        self._admin_db = None
+
+    # --- where things live -------------------------------------------------------
+    @property
+    def server(self):
+        host = self.settings_dict.get("HOST") or "local socket"
+        port = self.settings_dict.get("PORT")
+        return f"{host}:{port}" if port else host
+
+    @property
+    def label(self):
+        return f"{self.dbname} on {self.server}"
+
+    @property
+    def default_backup_dir(self):
+        return os.path.join(settings.BASE_DIR, "data", "backups")
+
+    @property
+    def state_prefix(self):
+        state_dir = getattr(settings, "ORB_STATE_DIR", None) or os.path.join(settings.BASE_DIR, "data")
+        return os.path.join(str(state_dir), self.dbname)
+
+    def backup_basename(self, stamp):
+        return f"{self.dbname}.backup-{stamp}"
+
+    def scratch_prefix(self, kind):
+        base = self.dbname
+        if len(base) > 36:  # keep <prefix><pid> within PostgreSQL's 63-byte names
+            base = base[:27] + "_" + hashlib.sha1(base.encode()).hexdigest()[:8]
+        return f"{base}_orb_{kind}_"
+
+    # --- connections ------------------------------------------------------------------
+    def admin_connect(self, *, application_name="orb safe_migrate"):
+        """An autocommit connection to the maintenance database (never the target)."""
+        names = [self._admin_db] if self._admin_db else list(ADMIN_DATABASES)
+        problem = None
+        for name in names:
+            params = _admin_params(self.settings_dict, name)
+            params["application_name"] = application_name
+            try:
+                conn = psycopg.connect(**params)
+            except psycopg.OperationalError as exc:
+                problem = exc
+                if "does not exist" in str(exc) or "permission denied" in str(exc):
+                    continue
+                break
+            self._admin_db = name
+            return conn
+        reason = _first_line(str(problem))
+        if problem is not None and ("does not exist" in reason or "permission denied" in reason):
+            raise Refused(
+                f"Cannot connect to the maintenance database (postgres or template1) on {self.server} "
+                f"({reason}); grant this user CONNECT on the postgres database and run again."
+            )
+        raise Refused(
+            f"The PostgreSQL server {self.server} is not reachable ({reason}); start it or fix "
+            "DATABASE_URL and run again."
+        )
+
+    @contextmanager
+    def admin(self):
+        conn = self.admin_connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _target_connect(self, *, read_only=True):
+        params = _libpq_params(self.settings_dict)
+        params.update(dbname=self.dbname, autocommit=True, application_name="orb safe_migrate")
+        if read_only:
+            params["options"] = (params.get("options", "") + " -c default_transaction_read_only=on").strip()
+        try:
+            return psycopg.connect(**params)
+        except psycopg.OperationalError as exc:
+            raise Refused(f"Cannot connect to the database {self.label} ({_first_line(str(exc))}); "
+                          "check DATABASE_URL and run again.") from exc
+
+    def ping(self):
+        with self.admin():
+            pass
+
+    def _tool_env(self):
+        env = dict(os.environ)
+        mapping = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD"}
+        for key, var in mapping.items():
+            if self.settings_dict.get(key):
+                env[var] = str(self.settings_dict[key])
+        options = self.settings_dict.get("OPTIONS") or {}
+        for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
+                         ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY"), ("service", "PGSERVICE")):
+            if options.get(key):
+                env[var] = str(options[key])
+        env.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT_S))
+        env["PGAPPNAME"] = "orb safe_migrate"
+        return env
+
+    def tool(self, name):
+        """Path of pg_dump/pg_restore (ORB_PG_BIN, else PATH); refused when missing."""
+        directory = getattr(settings, "ORB_PG_BIN", None) or os.environ.get("ORB_PG_BIN")
+        path = os.path.join(directory, name) if directory else shutil.which(name)
+        if not path or not os.access(path, os.X_OK):
+            raise Refused(
+                f"{name} was not found{' in ' + directory if directory else ' on PATH'}; install the "
+                "PostgreSQL client tools (e.g. postgresql-client-15) or set ORB_PG_BIN to their folder."
+            )
+        return path
+
+    def _run_tool(self, args, **kwargs):
+        return subprocess.run(args, env=self._tool_env(), capture_output=True, text=True, **kwargs)
+
+    # --- facts ---------------------------------------------------------------------
+    def server_version(self):
+        with self.admin() as conn:
+            return conn.info.server_version  # e.g. 150020
+
+    @staticmethod
+    def _version_words(num):
+        return f"{num // 10000}.{num % 10000}" if num >= 100000 else f"{num // 10000}.{num // 100 % 100}"
+
+    def check_tools(self):
+        """Refuse when pg_dump is missing or older than the server."""
+        path = self.tool("pg_dump")
+        self.tool("pg_restore")
+        out = self._run_tool([path, "--version"]).stdout
+        found = re.search(r"(\d+)(?:\.(\d+))?", out or "")
+        if not found:
+            raise Refused(f"Cannot tell the version of {path} ({_first_line(out)}); install the "
+                          "PostgreSQL client tools matching the server and run again.")
+        dump_major = int(found.group(1))
+        server = self.server_version()
+        if dump_major < server // 10000:
+            raise Refused(
+                f"pg_dump {found.group(0)} ({path}) is older than the PostgreSQL server "
+                f"{self._version_words(server)}, and cannot back it up; install pg_dump "
+                f"{server // 10000} or newer (or point ORB_PG_BIN at it) and run again."
+            )
+
+    def exists(self):
+        with self.admin() as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone() is not None
+
+    def size(self):
+        with self.admin() as conn:
+            row = conn.execute("SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s",
+                               (self.dbname,)).fetchone()
+        return row[0] if row else 0
+
+    def describe(self):
+        with self.admin() as conn:
+            row = conn.execute(
+                "SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s", (self.dbname,)
+            ).fetchone()
+            others = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self.dbname,),
+            ).fetchone()[0]
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        return {"engine": self.engine, "database": self.label, "size": row[0] if row else 0,
+                "server_version": version, "other_connections": others}
+
+    def other_users(self):
+        own = set()
+        if self.connection.connection is not None:
+            try:
+                own.add(self.connection.connection.info.backend_pid)
+            except Exception:
+                pass
+        with self.admin() as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self.dbname,),
+            ).fetchall()
+        return sorted(pid for (pid,) in rows if pid not in own)
+
+    # --- connection modes ------------------------------------------------------------
+    @contextmanager
+    def _pointed(self, name, *, extra_options=""):
+        conn = self.connection
+        original_name = conn.settings_dict["NAME"]
+        original_options = conn.settings_dict.get("OPTIONS")
+        conn.close()
+        conn.settings_dict["NAME"] = name
+        if extra_options:
+            options = dict(original_options or {})
+            options["options"] = (options.get("options", "") + " " + extra_options).strip()
+            conn.settings_dict["OPTIONS"] = options
+        try:
+            yield
+        finally:
+            conn.close()
+            conn.settings_dict["NAME"] = original_name
+            conn.settings_dict["OPTIONS"] = original_options
+
+    @contextmanager
+    def read_only(self):
+        if self.exists():
+            with self._pointed(self.dbname, extra_options="-c default_transaction_read_only=on"):
+                yield
+        else:
+            # No database yet: read the maintenance database through an empty search_path, so
+            # the migration state reads as empty and nothing is created anywhere.
+            with self._pointed(self._admin_db or ADMIN_DATABASES[0],
+                               extra_options="-c default_transaction_read_only=on "
+                                             "-c search_path=orb_safe_migrate_absent"):
+                yield
+
+    @contextmanager
+    def pointed_at(self, target):
+        with self._pointed(target):
+            yield
+
+    # --- preflight ---------------------------------------------------------------------
+    def check_writable(self):
+        self.ping()
+        for directory, what in (
+            (os.path.dirname(self.lock_path), "the state directory (ORB_STATE_DIR)"),
+            (self.backup_dir, "the backup directory"),
+        ):
+            problem = writable_problem(directory)
+            if problem:
+                raise Refused(
+                    f"Cannot write to {what}: {problem}; make it writable for this user "
+                    "(or choose another --backup-dir / ORB_STATE_DIR) and run again."
+                )
+        self.check_tools()
+
+    def can_create_databases(self):
+        with self.admin() as conn:
+            return conn.execute(
+                "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]
+
+    def require_createdb(self, why):
+        if not self.can_create_databases():
+            raise Refused(
+                f"The PostgreSQL user {self.settings_dict.get('USER') or '(default)'} may not create "
+                f"databases, which {why} needs; grant it with `ALTER ROLE ... CREATEDB` and run again."
+            )
+
+    def create_if_missing(self, *, report):
+        if self.exists():
+            return
+        with self.admin() as conn:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(_ident(self.dbname)))
+            except psycopg.errors.DuplicateDatabase:
+                return
+            except psycopg.Error as exc:
+                raise Refused(f"The database {self.label} does not exist and cannot be created "
+                              f"({_first_line(str(exc))}); create it (createdb {self.dbname}) and run again.") from exc
+        report.note(f"Created the empty database {self.label}.")
+
+    def space_needed(self, *, rewritten_tables, rehearse):
+        size = self.size()
+        return [(self.backup_dir, size, "the backup")]
+
+    def check_space(self, *, rewritten_tables, rehearse):
+        if rehearse:
+            self.require_createdb("the rehearsal on a scratch database")
+        for directory, amount, what in self.space_needed(rewritten_tables=rewritten_tables, rehearse=rehearse):
+            os.makedirs(directory, exist_ok=True)
+            free = shutil.disk_usage(directory).free
+            # A custom-format dump is compressed; the database size is a safe upper bound.
+            needed = int(amount * 1.05) + 1024 * 1024
+            if free < needed:
+                raise Refused(
+                    f"Not enough free disk in {directory}: {human_bytes(needed)} needed for {what}, "
+                    f"{human_bytes(free)} available; free some space (e.g. `--prune-backups --keep N`) "
+                    "or pass --backup-dir on a larger disk.",
+                    details={"needed": needed, "available": free, "directory": directory},
+                )
+
+    # --- work ------------------------------------------------------------------------
+    def quick_check(self):
+        return []
+
+    def write_backup(self, dest, *, report):
+        self.check_tools()
+        report.percent(0, 1, label="Backing up")
+        result = self._run_tool([self.tool("pg_dump"), "-Fc", "--no-password", "-f", dest, self.dbname])
+        if result.returncode != 0:
+            raise MigrationFailed(
+                f"pg_dump of {self.label} failed ({_first_line(result.stderr)}); nothing was changed. "
+                "Fix the cause and run again."
+            )
+        with open(dest, "rb") as handle:
+            os.fsync(handle.fileno())
+        report.percent(1, 1, label="Backing up")
+
+    def verify_backup_file(self, path):
+        result = self._run_tool([self.tool("pg_restore"), "--list", path])
+        if result.returncode != 0:
+            return [f"pg_restore --list failed: {_first_line(result.stderr)}"]
+        if "Format: CUSTOM" not in result.stdout:
+            return ["pg_restore --list does not show a custom-format pg_dump archive"]
+        return []
+
+    def _create_scratch(self, conn, name):
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+        row = conn.execute(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = %s",
+            (self.dbname,),
+        ).fetchone()
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(_ident(name))
+        if row:
+            statement = sql.SQL("{} ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
+                statement, sql.Literal(row[0]), sql.Literal(row[1]), sql.Literal(row[2]))
+        conn.execute(statement)
+
+    def _drop(self, conn, name):
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+
+    def _restore_into(self, name, *, source, report, label):
+        """pg_restore the dump file ``source`` (or a live pg_dump when None) into database ``name``."""
+        restore = [self.tool("pg_restore"), "--no-password", "--exit-on-error", "--single-transaction",
+                   "-d", name]
+        report.percent(0, 1, label=label)
+        if source is not None:
+            result = self._run_tool(restore + [source])
+            failed = result.returncode != 0
+            error = result.stderr
+        else:
+            env = self._tool_env()
+            dump = subprocess.Popen([self.tool("pg_dump"), "-Fc", "--no-password", self.dbname],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                result = subprocess.run(restore, env=env, stdin=dump.stdout, capture_output=True, text=True)
+            finally:
+                dump.stdout.close()
+                dump_err = dump.stderr.read().decode(errors="replace")
+                dump.stderr.close()
+                dump.wait()
+            failed = result.returncode != 0 or dump.returncode != 0
+            error = dump_err if dump.returncode != 0 else result.stderr
+        if failed:
+            raise MigrationFailed(f"Restoring into the database {name} failed ({_first_line(error)}).")
+        report.percent(1, 1, label=label)
+
+    def restore_from(self, path, *, report):
+        """Restore ``path`` into a new database, then swap names in one transaction."""
+        self.require_createdb("a restore (into a new database, then swapped in)")
+        self.connection.close()
+        new = f"{self.scratch_prefix('restore')}{os.getpid()}"
+        old = f"{self.scratch_prefix('old')}{os.getpid()}"
+        with self.admin() as conn:
+            self._create_scratch(conn, new)
+            try:
+                self._restore_into(new, source=path, report=report, label="Restoring")
+                self._copy_database_settings(conn, new)
+                self._swap_in(conn, new=new, old=old)
+            except BaseException:
+                try:
+                    self._drop(conn, new)
+                except psycopg.Error:
+                    pass
+                raise
+            try:
+                self._drop(conn, old)
+            except psycopg.Error as exc:
+                report.warning(f"Could not drop the replaced database {old} ({_first_line(str(exc))}); "
+                               "drop it by hand.")
+
+    def _copy_database_settings(self, conn, new):
+        rows = conn.execute(
+            "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+            "WHERE d.datname = %s AND s.setrole = 0", (self.dbname,)
+        ).fetchall()
+        for (setting,) in rows:
+            name, _, value = setting.partition("=")
+            conn.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                _ident(new), _ident(name), sql.Literal(value)))
+
+    def _swap_in(self, conn, *, new, old):
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(new), _ident(self.dbname)))
+            return
+        target = _ident(self.dbname)
+        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(target))
+        try:
+            deadline = time.monotonic() + DISCONNECT_WAIT_S
+            while True:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname,))
+                left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                    (self.dbname,)).fetchone()[0]
+                if not left:
+                    break
+                if time.monotonic() > deadline:
+                    raise MigrationFailed(
+                        f"{left} session(s) on {self.label} would not disconnect, so the restored "
+                        "database was not swapped in; stop the other clients and run again."
+                    )
+                time.sleep(0.1)
+            with conn.transaction():
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(target, _ident(old)))
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(new), target))
+        except BaseException:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(target))
+            raise
+
+    def make_rehearsal_copy(self, *, report):
+        self.require_createdb("the rehearsal on a scratch database")
+        target = f"{self.scratch_prefix('rehearsal')}{os.getpid()}"
+        with self.admin() as conn:
+            self._create_scratch(conn, target)
+        if self.exists():
+            try:
+                self._restore_into(target, source=None, report=report, label="Copying for the rehearsal")
+            except BaseException:
+                self.drop_rehearsal_copy(target)
+                raise
+        return target
+
+    def drop_rehearsal_copy(self, target):
+        self.connection.close()
+        with self.admin() as conn:
+            self._drop(conn, target)
+
+    def cleanup_leftovers(self, *, report):
+        with self.admin() as conn:
+            for kind in ("rehearsal", "restore", "old"):
+                prefix = self.scratch_prefix(kind)
+                rows = conn.execute(
+                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+                ).fetchall()
+                for (name,) in rows:
+                    tail = name[len(prefix):]
+                    if not tail.isdigit() or int(tail) == os.getpid() or pid_alive(int(tail)):
+                        continue
+                    self._drop(conn, name)
+                    what = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
+                            "old": "a database replaced by a restore"}[kind]
+                    report.note(f"Dropped {what} left by an interrupted run: {name}")
+            row = conn.execute("SELECT datallowconn FROM pg_database WHERE datname = %s",
+                               (self.dbname,)).fetchone()
+            if row is not None and not row[0]:
+                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(_ident(self.dbname)))
+                report.note(f"Allowed connections to {self.label} again (an interrupted restore had closed it).")
+
+    def table_rows(self, path=None):
+        """{table: rows} of the live database; a dump's row counts are unknown without restoring it."""
+        if path is not None:
+            raise LookupError("row counts inside a pg_dump archive are not known without restoring it")
+        with self._target_connect() as conn:
+            tables = conn.execute(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), relname "
+                "FROM pg_stat_user_tables"
+            ).fetchall()
+            return {name: conn.execute(f"SELECT count(*) FROM {qualified}").fetchone()[0]
+                    for qualified, name in tables}
+
+    # --- lock ------------------------------------------------------------------------
+    def run_lock(self):
+        return PgRunLock(self)
+
+    def lock_holder(self):
+        """The live run holding the advisory lock of this database, or None."""
+        key = lock_key(self.dbname)
+        with self.admin() as conn:
+            row = conn.execute(
+                "SELECT a.pid, a.application_name, a.backend_start, host(a.client_addr) FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                f"AND l.classid = {RUN_NAMESPACE}::oid AND l.objid = {key}::oid AND l.objsubid = 2"
+            ).fetchone()
+            if row is None:
+                return None
+            maintenance = conn.execute(_held_sql(MAINTENANCE_NAMESPACE, self.dbname)).fetchone()[0]
+        server_pid, app_name, started, client = row
+        found = APP_NAME_RE.match(app_name or "")
+        noted = read_holder(self.lock_path)
+        holder = Holder(
+            pid=int(found.group("pid")) if found else 0,
+            host=(found.group("host") if found else None) or client or "?",
+            started_at=started.isoformat(timespec="seconds") if started else "?",
+            mode=found.group("mode") if found else "?",
+            maintenance=bool(maintenance),
+        )
+        if noted and noted.pid == holder.pid and noted.host == holder.host:
+            holder.run_id = noted.run_id
+            holder.started_at = noted.started_at
+        if not found:
+            holder.host = f"{client or 'local'} (server pid {server_pid})"
+        return holder
+
+    def maintenance_active(self):
+        with self.admin() as conn:
+            return bool(conn.execute(_held_sql(MAINTENANCE_NAMESPACE, self.dbname)).fetchone()[0])
+
+    def begin_apply(self):
+        conn = self.connection
+        conn.ensure_connection()
+        with conn.cursor() as cursor:
+            # Wait at most this long for another session's lock on a table the plan alters,
+            # instead of hanging (the plan then fails and is rolled back).
+            cursor.execute("SET lock_timeout = '60s'")
+
+        def cleanup():
+            if conn.connection is not None and not conn.in_atomic_block:
+                try:
+                    with conn.cursor() as cursor:
+                        cursor.execute("RESET lock_timeout")
+                except Exception:
+                    conn.close()
+
+        return cleanup

@@ -1,0 +1,365 @@
+"""The same workflows on a real PostgreSQL server: each test gets its own database.
+
+Databases are copied from a migrated, seeded template (``CREATE DATABASE ... TEMPLATE``),
+``manage.py safe_migrate`` runs as a subprocess with ``DATABASE_URL=postgres://...``, and
+every assertion reads the database through psycopg (information_schema, row hashes,
+django_migrations).  Needs the server at 127.0.0.1:5432 (user postgres, trust auth);
+``.ci/run`` starts it.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from .conftest import ROOT, Project, assert_clean
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+SERVER = os.environ.get("ORB_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+READINGS = "SELECT id, name, value, note FROM scenario_reading ORDER BY id"
+
+
+def admin():
+    try:
+        return psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {SERVER} is not reachable ({exc}); start it (see .ci/run).")
+
+
+def databases(prefix):
+    with admin() as conn:
+        return sorted(r[0] for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)))
+
+
+def drop_database(name):
+    with admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class PgProject(Project):
+    """A PostgreSQL database, a state dir and a backup dir, plus manage.py runs against them."""
+
+    def __init__(self, directory, *, name, scenario="base"):
+        super().__init__(directory, scenario=scenario)
+        self.name = name
+        self.state_dir = self.dir / "state"
+        self.backup_dir = self.dir / "backups"
+        self.env_extra = {
+            "DATABASE_URL": f"{SERVER}/{name}",
+            "ORB_STATE_DIR": str(self.state_dir),
+            "ORB_BACKUP_DIR": str(self.backup_dir),
+        }
+
+    def connect(self):
+        return psycopg.connect(f"{SERVER}/{self.name}", autocommit=True)
+
+    def rows(self, query, params=()):
+        with self.connect() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def readings(self):
+        return self.rows(READINGS)
+
+    def columns(self, table):
+        return [r[0] for r in self.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = %s ORDER BY ordinal_position", (table,))]
+
+    def schema(self):
+        columns = self.rows(
+            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length "
+            "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2")
+        indexes = self.rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")
+        return columns, indexes
+
+    def hashes(self, *, skip=("django_migrations",)):
+        """{table: md5 over every row in a fixed order} for every table but ``skip``."""
+        with self.connect() as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                "AND table_type = 'BASE TABLE'")]
+            return {t: conn.execute(
+                f'SELECT count(*), md5(coalesce(string_agg(t::text, E\'\\n\' ORDER BY t::text), \'\')) FROM "{t}" t'
+            ).fetchone() for t in tables if t not in skip}
+
+    def applied(self):
+        return {f"{a}.{n}" for a, n in self.rows("SELECT app, name FROM django_migrations")}
+
+    def journal(self):
+        path = self.state_dir / f"{self.name}.safe_migrate.journal.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def backups(self):
+        return sorted(str(p) for p in self.backup_dir.glob(f"{self.name}.backup-*.dump"))
+
+    def scratch(self):
+        return databases(f"{self.name}_orb_")
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory):
+    """A database migrated (scenario base) and seeded once per session, copied per test."""
+    name = f"orb_e2e_tpl_{os.getpid()}"
+    drop_database(name)
+    project = PgProject(tmp_path_factory.mktemp("pg-template"), name=name)
+    assert_clean(project.run("safe_migrate", "--noinput"), 0)
+    seeded = project.run("seed_scenario")
+    assert seeded.returncode == 0, seeded.stderr
+    yield project
+    drop_database(name)
+
+
+@pytest.fixture
+def pg(tmp_path, pg_template):
+    name = f"orb_e2e_{uuid.uuid4().hex[:10]}"
+    with admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template.name}"')
+    project = PgProject(tmp_path, name=name)
+    yield project
+    for leftover in [name, *databases(f"{name}_orb_")]:
+        drop_database(leftover)
+
+
+def restored_copy(pg, dump):
+    """Restore ``dump`` into a new database and return a PgProject reading it (dropped by the caller)."""
+    name = f"{pg.name}_chk"
+    with admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    subprocess.run(["pg_restore", "--exit-on-error", "-d", f"{SERVER}/{name}", dump], check=True,
+                   capture_output=True)
+    return PgProject(pg.dir / "chk", name=name)
+
+
+def test_upgrade_keeps_every_row_and_the_backup_holds_the_old_state(pg):
+    before, readings, schema = pg.hashes(), pg.readings(), pg.schema()
+
+    result = pg.run("safe_migrate", "--noinput", scenario="add_column")
+
+    last = assert_clean(result, 0)
+    assert last.startswith("Database upgraded: 1 migration applied; backup ")
+    assert "comment" in pg.columns("scenario_reading")
+    assert pg.readings() == readings
+    after = pg.hashes()
+    assert {t: h for t, h in after.items() if t != "scenario_reading"} == \
+           {t: h for t, h in before.items() if t != "scenario_reading"}
+    assert "scenario.0002_reading_comment" in pg.applied()
+    [backup] = pg.backups()
+    assert os.path.basename(backup).startswith(f"{pg.name}.backup-") and backup.endswith(".dump")
+    sidecar = json.loads(Path(backup + ".json").read_text())
+    record = pg.journal()[-1]
+    assert record["outcome"] == "applied" and record["engine"] == "postgresql"
+    assert record["backup"] == {"path": backup, "sha256": sidecar["sha256"]}
+    assert subprocess.run(["pg_restore", "--list", backup], capture_output=True).returncode == 0
+    copy = restored_copy(pg, backup)
+    try:
+        assert copy.hashes() == before and copy.schema() == schema
+    finally:
+        drop_database(copy.name)
+
+
+def test_failing_plan_leaves_the_database_unchanged(pg):
+    before, schema, applied = pg.hashes(), pg.schema(), pg.applied()
+    result = pg.run("safe_migrate", "--noinput", scenario="fail_always")
+    last = assert_clean(result, 1)
+    assert "scenario.0003_fail failed" in result.stderr and last.startswith("Database unchanged")
+    assert pg.hashes() == before and pg.schema() == schema and pg.applied() == applied
+    assert pg.journal()[-1]["outcome"] == "failed"
+
+
+@pytest.mark.parametrize("rehearse", [False, True])
+def test_failing_only_on_the_real_database_is_rolled_back_whole(pg, rehearse):
+    before, schema, applied = pg.hashes(), pg.schema(), pg.applied()
+    result = pg.run("safe_migrate", "--noinput", *(["--rehearse"] if rehearse else []), scenario="fail_on_real")
+    last = assert_clean(result, 1)
+    if rehearse:
+        assert "Rehearsal passed" in result.stdout
+    assert "0003_fill_then_fail failed" in result.stderr and last.startswith("Database unchanged")
+    assert "comment" not in pg.columns("scenario_reading")
+    assert pg.hashes() == before and pg.schema() == schema and pg.applied() == applied
+    assert pg.scratch() == []
+
+
+def test_dry_run_rehearses_on_a_scratch_database_and_changes_nothing(pg):
+    before, schema = pg.hashes(), pg.schema()
+    result = pg.run("safe_migrate", "--dry-run", scenario="add_column")
+    last = assert_clean(result, 0)
+    assert "Rehearsal passed" in result.stdout and last.startswith("Database unchanged: dry run passed")
+    assert pg.hashes() == before and pg.schema() == schema
+    assert pg.scratch() == [] and pg.backups() == []
+
+
+def test_non_atomic_plan_is_stopped_by_the_rehearsal_or_restored_from_the_backup(pg):
+    before, schema, applied = pg.hashes(), pg.schema(), pg.applied()
+    stopped = pg.run("safe_migrate", "--noinput", scenario="nonatomic", ORB_SCENARIO_FAIL="always")
+    assert_clean(stopped, 1)
+    assert "rehearsal on a copy failed" in stopped.stderr
+    assert pg.hashes() == before and pg.applied() == applied
+
+    result = pg.run("safe_migrate", "--noinput", scenario="nonatomic", ORB_SCENARIO_FAIL="real")
+    last = assert_clean(result, 1)
+    backup = pg.journal()[-1]["backup"]["path"]
+    assert last == f"Database restored from {backup}."
+    assert pg.hashes() == before and pg.schema() == schema and pg.applied() == applied
+    assert pg.scratch() == []
+
+
+def test_rollback_keeps_rows_written_after_the_upgrade(pg):
+    assert_clean(pg.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    with pg.connect() as conn:
+        conn.execute("INSERT INTO scenario_reading (name, value, note) VALUES ('after upgrade', 42, 'kept')")
+    readings = pg.readings()
+
+    result = pg.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
+
+    last = assert_clean(result, 0)
+    assert last.startswith("Database rolled back: 1 migration undone")
+    assert "comment" not in pg.columns("scenario_reading")
+    assert pg.readings() == readings and readings[-1][1:] == ("after upgrade", 42, "kept")
+    assert "scenario.0002_reading_comment" not in pg.applied()
+
+
+def test_restore_brings_back_exactly_the_backup_and_keeps_a_safety_dump(pg):
+    before, schema, applied = pg.hashes(), pg.schema(), pg.applied()
+    assert_clean(pg.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    [backup] = pg.backups()
+    with pg.connect() as conn:
+        conn.execute("INSERT INTO scenario_reading (name, value, comment) VALUES ('later', 1, 'x')")
+    other = pg.connect()  # another client: terminated by the swap, the database stays usable
+    try:
+        result = pg.run("safe_migrate", "--restore", "--noinput", scenario="add_column")
+    finally:
+        other.close()
+
+    last = assert_clean(result, 0)
+    assert last.startswith(f"Database restored from {backup}; the previous state is kept in ")
+    assert pg.hashes() == before and pg.schema() == schema and pg.applied() == applied
+    record = pg.journal()[-1]
+    assert record["mode"] == "restore" and record["outcome"] == "applied"
+    safety = record["safety_backup"]["path"]
+    assert safety in pg.backups() and record["safety_backup"]["verified"]
+    assert pg.scratch() == []
+    kept = restored_copy(pg, safety)
+    try:
+        assert ("later", 1, None) in [r[1:] for r in kept.readings()]
+    finally:
+        drop_database(kept.name)
+
+
+def wait_until(predicate, *, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def in_apply_transaction(pg):
+    """The run's Django session sits inside the apply transaction (pg_dump's session is named)."""
+    return bool(pg.rows(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
+        "AND application_name NOT LIKE '%%safe_migrate%%' AND pid <> pg_backend_pid()", (pg.name,)))
+
+
+def maintenance_active(pg):
+    probe = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from orb.maintenance import maintenance_active; "
+                               "print(maintenance_active())"],
+        cwd=ROOT, env=pg.env(), capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    return probe.stdout.strip() == "True"
+
+
+def test_second_run_is_refused_naming_the_holder_and_maintenance_is_on(pg):
+    first = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", ORB_SCENARIO_SLEEP="6")
+    try:
+        wait_until(lambda: in_apply_transaction(pg), what="the first run to start applying")
+        second = pg.run("safe_migrate", "--noinput", scenario="slow")
+        assert_clean(second, 3)
+        assert f"pid {first.pid}" in second.stderr and "holds the lock" in second.stderr
+        status = pg.run("safe_migrate", "--status", scenario="slow")
+        assert_clean(status, 0)
+        assert f"Run in progress: pid {first.pid}" in status.stdout
+        assert maintenance_active(pg)
+    finally:
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "scenario.0002_slow" in pg.applied()
+    assert not maintenance_active(pg)
+
+
+def test_kill_during_apply_leaves_the_old_state_and_the_next_run_works(pg):
+    before, applied = pg.hashes(), pg.applied()
+    victim = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", ORB_SCENARIO_SLEEP="60")
+    wait_until(lambda: in_apply_transaction(pg), what="the run to start applying")
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert pg.applied() == applied and pg.hashes() == before
+
+    result = pg.run("safe_migrate", "--noinput", scenario="slow", ORB_SCENARIO_SLEEP="0")
+    assert_clean(result, 0)
+    assert "Took over a lock left by a run that is gone" in result.stdout
+    assert "scenario.0002_slow" in pg.applied()
+    outcomes = [(r["mode"], r["outcome"]) for r in pg.journal()]
+    assert ("upgrade", "interrupted") in outcomes and outcomes[-1] == ("upgrade", "applied")
+
+
+def test_a_leftover_rehearsal_database_is_dropped_by_the_next_run(pg):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    leftover = f"{pg.name}_orb_rehearsal_{dead.pid}"
+    with admin() as conn:
+        conn.execute(f'CREATE DATABASE "{leftover}"')
+    result = pg.run("safe_migrate", "--noinput", scenario="add_column")
+    assert_clean(result, 0)
+    assert f"Dropped a rehearsal database left by an interrupted run: {leftover}" in result.stdout
+    assert pg.scratch() == []
+
+
+def test_unreachable_server_is_one_clear_refusal(pg):
+    url = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:1/{pg.name}"}
+    for args in (("--status",), ("--noinput",), ("--plan",)):
+        result = pg.run("safe_migrate", *args, **url)
+        assert_clean(result, 3)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 2 and "PostgreSQL server 127.0.0.1:1 is not reachable" in lines[0], result.stderr
+    assert not list(pg.state_dir.glob("*.journal.jsonl"))
+
+
+def test_status_shows_server_version_size_and_other_connections(pg):
+    with pg.connect():
+        result = pg.run("safe_migrate", "--status")
+        as_json = pg.run("safe_migrate", "--status", "--json")
+    assert_clean(result, 0)
+    with admin() as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    assert f"Server version: {version}" in result.stdout
+    assert "Other connections: 1" in result.stdout
+    assert f"{pg.name} on 127.0.0.1:5432 (postgresql, " in result.stdout
+    data = json.loads(as_json.stdout)
+    assert data["engine"] == "postgresql" and data["server_version"] == version
+    assert data["size"] > 0 and data["other_connections"] == 1 and data["pending"] == []
+
+
+def test_a_pg_dump_older_than_the_server_is_refused(pg, tmp_path):
+    bin_dir = tmp_path / "oldbin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pg_dump"
+    fake.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 11.22'\n")
+    fake.chmod(0o755)
+    (bin_dir / "pg_restore").symlink_to("/usr/bin/pg_restore")
+    before = pg.hashes()
+    result = pg.run("safe_migrate", "--noinput", scenario="add_column", ORB_PG_BIN=str(bin_dir))
+    assert_clean(result, 3)
+    assert "pg_dump 11.22" in result.stderr and "older than the PostgreSQL server 15." in result.stderr
+    assert pg.hashes() == before and pg.backups() == []
