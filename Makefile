@@ -35,6 +35,9 @@ test: $(STAMP)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
+# Second pass: the app's suite on PostgreSQL (pytest-django creates and drops test_orb).
+# tests/e2e and the fault tests manage their own databases, PostgreSQL ones included.
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e -m "not faults"
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -1,6 +1,7 @@
 """The web app honours the lock: 503 while a run holds it with maintenance on."""
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from orb.safemigrate.lock import FileLock
 
@@ -10,12 +11,23 @@ def lock_path():
     return str(settings.DATABASES["default"]["NAME"]) + ".safe_migrate.lock"
 
 
+@pytest.fixture
+def run_lock(lock_path, settings, tmp_path):
+    """The engine's lock: the lock file on SQLite, advisory locks on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        from orb.safemigrate.backends.postgresql import PostgreSQLBackend
+
+        settings.ORB_STATE_DIR = str(tmp_path)
+        return PostgreSQLBackend(connection).run_lock()
+    return FileLock(lock_path)
+
+
 @pytest.mark.django_db
-def test_requests_answer_503_during_maintenance_and_work_again_after(client, lock_path, django_user_model):
+def test_requests_answer_503_during_maintenance_and_work_again_after(client, run_lock, django_user_model):
     user = django_user_model.objects.create_superuser("chief", "c@example.org", "pw")
     client.force_login(user)
     assert client.get("/dashboard/").status_code == 200
-    lock = FileLock(lock_path)
+    lock = run_lock
     lock.acquire(mode="upgrade", maintenance=True, run_id="t")
     try:
         response = client.get("/dashboard/")
