@@ -363,3 +363,52 @@ def test_a_pg_dump_older_than_the_server_is_refused(pg, tmp_path):
     assert_clean(result, 3)
     assert "pg_dump 11.22" in result.stderr and "older than the PostgreSQL server 15." in result.stderr
     assert pg.hashes() == before and pg.backups() == []
+
+
+CONCURRENT_INDEX = '''from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False
+    dependencies = [("scenario", "0001_initial")]
+    operations = [AddIndexConcurrently("reading", models.Index(fields=["value"], name="reading_value_idx"))]
+'''
+
+
+def test_create_index_concurrently_is_rehearsed_then_applied_outside_a_transaction(pg, tmp_path):
+    package = tmp_path / "pkgs" / "pg_concurrent"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "0001_initial.py").write_text((ROOT / "tests/e2e/scenarios/initial.py").read_text())
+    (package / "0002_reading_value_idx.py").write_text(CONCURRENT_INDEX)
+    env = {"ORB_SCENARIO_MODULE": package.name, "PYTHONPATH": f"{ROOT}{os.pathsep}{package.parent}"}
+    before = pg.hashes()
+
+    result = pg.run("safe_migrate", "--noinput", **env)
+
+    assert_clean(result, 0)
+    assert "cannot run in one transaction" in result.stdout and "Rehearsal passed" in result.stdout
+    assert pg.rows("SELECT indexdef FROM pg_indexes WHERE indexname = 'reading_value_idx'")
+    assert {t: h for t, h in pg.hashes().items() if t != "django_content_type"} == \
+           {t: h for t, h in before.items() if t != "django_content_type"}
+    assert "scenario.0002_reading_value_idx" in pg.applied() and pg.scratch() == []
+
+
+def test_a_user_who_may_not_create_databases_is_refused_a_rehearsal(pg):
+    role = f"orb_e2e_role_{uuid.uuid4().hex[:8]}"
+    with admin() as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    with pg.connect() as conn:
+        conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    try:
+        result = pg.run("safe_migrate", "--dry-run", scenario="add_column",
+                        DATABASE_URL=f"postgres://{role}@127.0.0.1:5432/{pg.name}")
+        assert_clean(result, 3)
+        assert f"The PostgreSQL user {role} may not create databases" in result.stderr
+        assert "CREATEDB" in result.stderr and pg.scratch() == []
+    finally:
+        with pg.connect() as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+        with admin() as conn:
+            conn.execute(f'DROP ROLE "{role}"')

@@ -41,6 +41,7 @@ MAINTENANCE_NAMESPACE = 0x4F524202  # "ORB" 2: held while the web app must answe
 ADMIN_DATABASES = ("postgres", "template1")
 CONNECT_TIMEOUT_S = 10
 DISCONNECT_WAIT_S = 10
+LOCK_WAIT_MS = 60000  # pg_dump waits this long for a table lock, then fails instead of hanging
 DJANGO_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory",
                   "prepare_threshold", "context"}
 APP_NAME_RE = re.compile(r"safe_migrate (?P<mode>\S+) pid=(?P<pid>\d+) host=(?P<host>\S*)")
@@ -479,7 +480,8 @@ class PostgreSQLBackend(Backend):
     def write_backup(self, dest, *, report):
         self.check_tools()
         report.percent(0, 1, label="Backing up")
-        result = self._run_tool([self.tool("pg_dump"), "-Fc", "--no-password", "-f", dest, self.dbname])
+        result = self._run_tool([self.tool("pg_dump"), "-Fc", "--no-password", f"--lock-wait-timeout={LOCK_WAIT_MS}",
+                                 "-f", dest, self.dbname])
         if result.returncode != 0:
             raise MigrationFailed(
                 f"pg_dump of {self.label} failed ({_first_line(result.stderr)}); nothing was changed. "
@@ -523,7 +525,8 @@ class PostgreSQLBackend(Backend):
             error = result.stderr
         else:
             env = self._tool_env()
-            dump = subprocess.Popen([self.tool("pg_dump"), "-Fc", "--no-password", self.dbname],
+            dump = subprocess.Popen([self.tool("pg_dump"), "-Fc", "--no-password",
+                                     f"--lock-wait-timeout={LOCK_WAIT_MS}", self.dbname],
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 result = subprocess.run(restore, env=env, stdin=dump.stdout, capture_output=True, text=True)
@@ -628,7 +631,13 @@ class PostgreSQLBackend(Backend):
                 ).fetchall()
                 for (name,) in rows:
                     tail = name[len(prefix):]
-                    if not tail.isdigit() or int(tail) == os.getpid() or pid_alive(int(tail)):
+                    if not tail.isdigit() or int(tail) == os.getpid():
+                        continue
+                    # We hold the run lock, so no other run is using it: its process is gone
+                    # (or its pid was reused, or it ran on another host, and nobody is connected).
+                    in_use = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                          (name,)).fetchone()[0]
+                    if pid_alive(int(tail)) and in_use:
                         continue
                     self._drop(conn, name)
                     what = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
