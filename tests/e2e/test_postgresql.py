@@ -412,3 +412,12 @@ def test_a_user_who_may_not_create_databases_is_refused_a_rehearsal(pg):
             conn.execute(f'DROP OWNED BY "{role}"')
         with admin() as conn:
             conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_restore_killed_while_the_database_was_closed_is_repaired_by_the_next_run(pg):
+    with admin() as conn:  # what a restore killed just before its swap leaves behind
+        conn.execute(f'ALTER DATABASE "{pg.name}" ALLOW_CONNECTIONS false')
+    result = pg.run("safe_migrate", "--noinput", scenario="add_column")
+    assert_clean(result, 0)
+    assert "Allowed connections to" in result.stdout
+    assert "comment" in pg.columns("scenario_reading")
