@@ -1,14 +1,17 @@
 """Backups: naming, the sidecar beside each one, listing, verification and pruning.
 
-A backup is written to ``<name>.partial``, fsynced, checksummed and only then renamed
-to its final name; the sidecar ``<backup>.json`` (sha256, size, time, engine, the
-migration state it holds) is written last.  A file without a sidecar, or a
-``.partial``, is never offered as a good backup.
+A backup is written to ``<name>.partial``, fsynced, checksummed and verified; then its
+sidecar ``<backup>.json`` (sha256, size, time, engine, the migration state it holds) is
+written, and only then is the file renamed to its final name.  So a run killed at any
+moment leaves either a complete backup with its sidecar, or files that are never offered
+as backups (``.partial*``, a sidecar without its backup); the next run that takes the
+lock removes those leftovers.
 """
 import glob
 import hashlib
 import json
 import os
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -16,6 +19,7 @@ from .errors import MigrationFailed, Refused, UsageError
 from .journal import now_iso
 
 CHUNK = 4 * 1024 * 1024
+PARTIAL = ".partial"
 
 
 def sha256_file(path):
@@ -103,7 +107,7 @@ def next_backup_path(backend):
     os.makedirs(directory, exist_ok=True)
     base = os.path.join(directory, backend.backup_basename(stamp_now()))
     path, n = base + backend.backup_suffix, 1
-    while os.path.exists(path) or os.path.exists(path + ".partial"):
+    while os.path.exists(path) or os.path.exists(path + PARTIAL) or os.path.exists(path + ".json"):
         n += 1
         path = f"{base}-{n}{backend.backup_suffix}"
     return path
@@ -112,12 +116,11 @@ def next_backup_path(backend):
 def create_backup(backend, *, run_id, kind, applied, checksums, report):
     """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed."""
     path = next_backup_path(backend)
-    partial = path + ".partial"
+    partial = path + PARTIAL
     try:
         backend.write_backup(partial, report=report)
         digest = sha256_file(partial)
         size = os.path.getsize(partial)
-        os.replace(partial, path)
         info = BackupInfo(
             path=path,
             sha256=digest,
@@ -130,36 +133,75 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
             applied=sorted(applied),
             checksums=checksums,
         )
-        problems = backend.verify_backup_file(path)
+        problems = backend.verify_backup_file(partial)
         if problems:
             raise MigrationFailed(
                 f"The backup {path} did not verify ({problems[0]}); nothing was changed. "
                 "Check the disk and run again."
             )
+        # Sidecar first, then the final name: a backup file never exists without its sidecar.
         write_json_atomic(info.sidecar, info.to_json())
-        dir_fd = os.open(os.path.dirname(path), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        os.replace(partial, path)
+        _fsync_dir(os.path.dirname(path))
         return info
-    except OSError as exc:
-        for leftover in (partial, path, path + ".json"):
-            try:
-                os.unlink(leftover)
-            except OSError:
-                pass
+    except (OSError, sqlite3.Error) as exc:
+        _remove_attempt(path)
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise MigrationFailed(
-            f"Could not write the backup {path} ({exc.strerror or exc}); the partial file was "
+            f"Could not write the backup {path} ({reason}); the partial file was "
             "removed and nothing was changed. Free disk space or choose --backup-dir and run again."
         ) from exc
     except BaseException:
-        for leftover in (partial, path, path + ".json"):
-            try:
-                os.unlink(leftover)
-            except OSError:
-                pass
+        _remove_attempt(path)
         raise
+
+
+def _remove_attempt(path):
+    """Remove every file of an unfinished backup attempt at ``path``."""
+    for leftover in [path, path + ".json", *glob.glob(glob.escape(path + PARTIAL) + "*"),
+                     *glob.glob(glob.escape(path + ".json.tmp-") + "*")]:
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
+
+
+def _fsync_dir(directory):
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def is_leftover(name):
+    """True for files of an unfinished backup: ``.partial`` (and SQLite's ``.partial-journal``),
+    a sidecar's temporary file."""
+    return PARTIAL in name or ".tmp-" in name
+
+
+def remove_leftovers(backend, *, report):
+    """Remove what runs killed mid-backup left in the backup directory: partial files and
+    sidecars whose backup never got its final name.  Called with the run lock held, so no
+    live run is writing them."""
+    directory = backend.backup_dir
+    if not os.path.isdir(directory):
+        return []
+    prefix = backend.backup_basename("")
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        if not name.startswith(prefix):
+            continue
+        path = os.path.join(directory, name)
+        orphan_sidecar = name.endswith(".json") and not os.path.exists(path[: -len(".json")])
+        if is_leftover(name) or orphan_sidecar:
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            removed.append(path)
+            report.note(f"Removed an unfinished backup file left by an interrupted run: {path}")
+    return removed
 
 
 def byte_copy(backend, *, run_id):
@@ -167,16 +209,24 @@ def byte_copy(backend, *, run_id):
     import shutil
 
     path = next_backup_path(backend)
+    partial = path + PARTIAL
     info = BackupInfo(path=path, created_at=now_iso(), engine=backend.engine, database=backend.label,
                       kind="safety", run_id=run_id, verified=False)
-    if backend.exists():
-        shutil.copyfile(backend.label, path)
-        info.sha256 = sha256_file(path)
-        info.size = os.path.getsize(path)
-    else:
-        open(path, "wb").close()
-        info.sha256, info.size = sha256_file(path), 0
-    write_json_atomic(info.sidecar, info.to_json())
+    try:
+        if backend.exists():
+            shutil.copyfile(backend.label, partial)
+        else:
+            open(partial, "wb").close()
+        info.sha256 = sha256_file(partial)
+        info.size = os.path.getsize(partial)
+        write_json_atomic(info.sidecar, info.to_json())
+        os.replace(partial, path)
+    except OSError as exc:
+        _remove_attempt(path)
+        raise MigrationFailed(
+            f"Could not write the safety copy {path} ({exc.strerror or exc}); nothing was changed. "
+            "Free disk space or choose --backup-dir and run again."
+        ) from exc
     return info
 
 
@@ -202,7 +252,7 @@ def known_backups(backend, journal_records):
     paths = set()
     pattern = os.path.join(glob.escape(backend.backup_dir), backend.backup_basename("") + "*")
     for path in glob.glob(pattern):
-        if path.endswith((".json", ".partial")) or ".tmp-" in path:
+        if path.endswith(".json") or is_leftover(os.path.basename(path)):
             continue
         paths.add(os.path.abspath(path))
     for record in journal_records:

@@ -89,6 +89,7 @@ class Engine:
                 "database": self.backend.label,
             })
         self.backend.cleanup_leftovers(report=self.report)
+        backups.remove_leftovers(self.backend, report=self.report)
 
     def _end(self):
         if self.lock is not None:

@@ -1,0 +1,75 @@
+"""Fault-injection fixtures: big databases built once per session, mounts (root only).
+
+Sizes are set by environment variables; see ``helpers.py``.
+"""
+import subprocess
+import time
+
+import pytest
+
+from tests.e2e.conftest import project, seeded_template  # noqa: F401 (fixtures reused as they are)
+
+from .helpers import build_big_template, env_int
+
+
+@pytest.fixture(scope="session")
+def kill_template(tmp_path_factory):
+    megabytes = env_int("ORB_FAULTS_KILL_MB", 200)
+    return build_big_template(tmp_path_factory.mktemp("kill-template"), megabytes)
+
+
+@pytest.fixture(scope="session")
+def writer_template(tmp_path_factory):
+    megabytes = env_int("ORB_FAULTS_WRITER_MB", 40)
+    return build_big_template(tmp_path_factory.mktemp("writer-template"), megabytes)
+
+
+# --- mounts (root only) --------------------------------------------------------------------
+def _mount(*args):
+    result = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"mount {' '.join(args)} failed: {result.stderr.strip()} (these tests need root)")
+
+
+def umount(path):
+    for _ in range(50):
+        result = subprocess.run(["umount", str(path)], capture_output=True, text=True)
+        if result.returncode == 0:
+            return
+        time.sleep(0.1)
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """``small_disk(megabytes)`` mounts a size-limited tmpfs and returns its path; unmounted after."""
+    mounted = []
+
+    def make(megabytes, name="disk"):
+        path = tmp_path / name
+        path.mkdir()
+        _mount("-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path))
+        mounted.append(path)
+        return path
+
+    yield make
+    for path in reversed(mounted):
+        umount(path)
+
+
+@pytest.fixture
+def read_only_view(tmp_path):
+    """``read_only_view(source)`` bind-mounts ``source`` read-only at a new path and returns it."""
+    mounted = []
+
+    def make(source, name):
+        path = tmp_path / name
+        path.mkdir()
+        _mount("--bind", str(source), str(path))
+        mounted.append(path)
+        _mount("-o", "remount,bind,ro", str(path))
+        return path
+
+    yield make
+    for path in reversed(mounted):
+        umount(path)
