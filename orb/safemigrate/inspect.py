@@ -10,7 +10,7 @@ from . import backup as backups
 from . import drift as drifts
 from .backends import backend_for
 from .events import Reporter
-from .journal import Journal
+from .journal import Journal, recorded_checksums
 from .outcome import Outcome
 from .plan import build_plan, check_graph, collect_sql, new_executor
 from .sizes import human_bytes
@@ -30,12 +30,6 @@ class Inspector:
             self.report.warning(problem)
         return read.records
 
-    def _recorded_checksums(self, records):
-        for record in reversed(records):
-            if record.get("checksums") is not None and record.get("outcome") in ("applied", "nothing-to-do"):
-                return record["checksums"]
-        return {}
-
     def plan(self, *, app_label=None, migration_name=None, with_sql=True):
         targets = resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
                                   app_label=app_label, migration_name=migration_name)
@@ -43,7 +37,7 @@ class Inspector:
             executor = new_executor(self.connection)
             check_graph(executor.loader, self.connection)
             report = drifts.detect(executor.loader, applied=set(executor.loader.applied_migrations),
-                                   recorded=self._recorded_checksums(self._records()))
+                                   recorded=recorded_checksums(self._records()))
             for name, path in report.changed:
                 self.report.warning(f"Drift: the applied migration {name} was edited since it was applied ({path}).")
             plan = build_plan(executor, targets)
@@ -80,7 +74,7 @@ class Inspector:
         with self.backend.read_only():
             loader = MigrationLoader(self.connection, ignore_no_migrations=True)
             applied = set(loader.applied_migrations)
-            drift = drifts.detect(loader, applied=applied, recorded=self._recorded_checksums(records))
+            drift = drifts.detect(loader, applied=applied, recorded=recorded_checksums(records))
             per_app = {}
             for app in sorted({key[0] for key in loader.graph.nodes}):
                 ordered = []

@@ -82,11 +82,12 @@ class Journal:
         return self.read().records
 
     def latest_checksums(self):
-        """The migration-file checksums recorded by the newest run that recorded them."""
-        for record in reversed(self.records()):
-            if record.get("checksums") is not None and record.get("outcome") in {
-                "applied",
-                "nothing-to-do",
-            }:
-                return record["checksums"]
-        return {}
+        return recorded_checksums(self.records())
+
+
+def recorded_checksums(records):
+    """The migration-file checksums recorded by the newest run that recorded them."""
+    for record in reversed(records):
+        if record.get("checksums") is not None and record.get("outcome") in ("applied", "nothing-to-do"):
+            return record["checksums"]
+    return {}

@@ -16,7 +16,7 @@ from .apply import run_plan
 from .backends import backend_for
 from .errors import DataLossRefused, MigrationFailed, Refused, SafeMigrateError, UsageError
 from .events import Reporter
-from .journal import Journal, new_run_id, now_iso, who
+from .journal import Journal, new_run_id, now_iso, recorded_checksums, who
 from .outcome import Outcome
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
 from .rehearsal import rehearse
@@ -111,7 +111,7 @@ class Engine:
         executor = new_executor(self.connection)
         check_graph(executor.loader, self.connection)
         applied = set(executor.loader.applied_migrations)
-        report = drifts.detect(executor.loader, applied=applied, recorded=self.journal_checksums(records))
+        report = drifts.detect(executor.loader, applied=applied, recorded=recorded_checksums(records))
         for warning in report.warnings:
             self.report.warning(warning)
         report.refuse_if_drifted()
@@ -121,13 +121,6 @@ class Engine:
                 "safe_migrate.", verbosity=2,
             )
         return executor, applied, report
-
-    @staticmethod
-    def journal_checksums(records):
-        for record in reversed(records):
-            if record.get("checksums") is not None and record.get("outcome") in ("applied", "nothing-to-do"):
-                return record["checksums"]
-        return {}
 
     def _warn_other_users(self):
         others = self.backend.other_users()
@@ -433,7 +426,7 @@ class Engine:
             except Exception:
                 applied = []
             return backups.create_backup(self.backend, run_id=self.run_id, kind="safety", applied=applied,
-                                         checksums=self.journal_checksums(self.journal.records()),
+                                         checksums=recorded_checksums(self.journal.records()),
                                          report=self.report)
         # The current database is damaged (or missing): keep its bytes as they are, unverified.
         return backups.byte_copy(self.backend, run_id=self.run_id)
