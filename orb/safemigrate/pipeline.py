@@ -98,7 +98,7 @@ class Engine:
 
     def _check_database(self):
         if self.backend.exists():
-            with self.stage("quick_check", "Checking the database file"):
+            with self.stage("quick_check", "Checking the database"):
                 problems = self.backend.quick_check()
             if problems:
                 raise Refused(
