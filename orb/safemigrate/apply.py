@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.transaction import TransactionManagementError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ModelState
 
@@ -134,13 +135,31 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
         raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message}.") from exc
     except Exception as exc:
         where = f"Migration {progress.current} failed" if progress.current else "The plan failed"
-        raise MigrationFailed(f"{where}: {exc.__class__.__name__}: {exc}.") from exc
+        root = _root_error(exc)
+        hint = backend.disk_full_hint()
+        raise MigrationFailed(
+            f"{where}: {root.__class__.__name__}: {root}{'; ' + hint if hint else ''}."
+        ) from exc
     finally:
         cleanup()
         from django.contrib.contenttypes.models import ContentType
 
         ContentType.objects.clear_cache()
     return result
+
+
+def _root_error(exc):
+    """The error that started it: Django reports a failed statement inside a migration as
+    "An error occurred in the current transaction" (TransactionManagementError), which
+    says nothing; the chain behind it may name the real cause (e.g. disk full)."""
+    seen = set()
+    current = exc
+    while isinstance(current, TransactionManagementError) and id(current) not in seen:
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+        if current is None:
+            return exc
+    return current
 
 
 def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic):

@@ -112,6 +112,11 @@ class Backend:
     def check_writable(self):
         """Refuse (raise) when a directory the run writes to is not writable."""
 
+    def disk_full_hint(self):
+        """A few words when the disk holding the database is (nearly) full, else None; added to
+        the message of a failed plan, whose own error may not say so."""
+        return None
+
     def run_lock(self):
         raise NotImplementedError
 

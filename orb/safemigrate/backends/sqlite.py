@@ -18,6 +18,7 @@ from ..sizes import human_bytes
 from .base import Backend, writable_problem
 
 BUSY_TIMEOUT_S = 30
+REWRITE_FACTOR = 3  # disk used by a table rebuild, in multiples of the table's size (see space_needed)
 
 
 def ro_uri(path):
@@ -265,9 +266,16 @@ class SQLiteBackend(Backend):
             rewrite = size
         needs = [(self.backup_dir, size, "the backup")]
         if rewrite:
-            needs.append((os.path.dirname(self.path), rewrite, "the journal growth of rewritten tables"))
+            # Measured on a WAL database: rebuilding a table of N bytes inside one transaction
+            # grows the -wal file to about 2N (the new pages, and the old ones as they are
+            # freed), and the checkpoint then grows the database file by N while the -wal
+            # still exists.  Counting N alone let a rebuild start that the disk could not hold.
+            needs.append((os.path.dirname(self.path), REWRITE_FACTOR * rewrite,
+                          f"the WAL and file growth of rewritten tables ({REWRITE_FACTOR} x "
+                          f"{human_bytes(rewrite)})"))
         if rehearse:
-            needs.append((os.path.dirname(self.path), size, "the rehearsal copy"))
+            # The copy, and the copy growing by the rewritten tables while it is rehearsed on.
+            needs.append((os.path.dirname(self.path), size + rewrite, "the rehearsal copy"))
         return needs
 
     def check_space(self, *, rewritten_tables, rehearse):
@@ -291,6 +299,17 @@ class SQLiteBackend(Backend):
                     "(e.g. `--prune-backups --keep N`) or pass --backup-dir on a larger disk.",
                     details={"needed": needed, "available": free, "directory": entry["dir"]},
                 )
+
+    def disk_full_hint(self):
+        directory = os.path.dirname(self.path)
+        try:
+            free = shutil.disk_usage(directory).free
+        except OSError:
+            return None
+        if free < 1024 * 1024:
+            return (f"the disk holding {directory} is full ({human_bytes(free)} free); free some space "
+                    "and run again")
+        return None
 
     def check_writable(self):
         for directory, what in (
