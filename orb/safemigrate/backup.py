@@ -88,14 +88,39 @@ def read_sidecar(path):
             raise ValueError("not an object")
     except FileNotFoundError:
         return BackupInfo(path=path, verified=False, problem="no sidecar (checksum unknown)")
-    except (OSError, ValueError) as exc:
-        return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc})")
-    known = {k: v for k, v in data.items() if k in BackupInfo.__dataclass_fields__}
-    known["path"] = path
-    try:
-        return BackupInfo(**known)
-    except TypeError as exc:
-        return BackupInfo(path=path, verified=False, problem=f"sidecar malformed ({exc})")
+    except (OSError, ValueError, RecursionError) as exc:
+        return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc.__class__.__name__}: {exc})")
+    known = {k: v for k, v in data.items() if k in SIDECAR_FIELDS and v is not None}
+    for name, value in known.items():
+        if not SIDECAR_FIELDS[name](value):
+            return BackupInfo(path=path, verified=False,
+                              problem=f"sidecar malformed (field {name!r} has the wrong shape)")
+    if not isinstance(known.get("sha256"), str):
+        return BackupInfo(path=path, verified=False, problem="sidecar malformed (no sha256)")
+    known.pop("path", None)
+    return BackupInfo(path=path, **known)
+
+
+def _is_str(value):
+    return isinstance(value, str)
+
+
+# What each sidecar field must look like (a hand-edited or damaged sidecar is reported,
+# never trusted): name -> test.  "path" is ignored (the file's own location counts).
+SIDECAR_FIELDS = {
+    "path": lambda v: True,
+    "sha256": lambda v: isinstance(v, str) and len(v) == 64,
+    "size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "created_at": _is_str,
+    "engine": _is_str,
+    "database": _is_str,
+    "kind": _is_str,
+    "run_id": _is_str,
+    "applied": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "checksums": lambda v: isinstance(v, dict) and all(
+        isinstance(k, str) and isinstance(c, str) for k, c in v.items()),
+    "verified": lambda v: isinstance(v, bool),
+}
 
 
 def stamp_now():

@@ -69,10 +69,16 @@ class Journal:
                     record = json.loads(raw)
                     if not isinstance(record, dict) or "id" not in record:
                         raise ValueError("not a run record")
-                except (ValueError, UnicodeDecodeError):
+                except (ValueError, UnicodeDecodeError, RecursionError):
                     result.problems.append(
                         f"{self.path} line {number} is not a complete run record and was skipped "
                         "(a run killed while writing it leaves such a line)."
+                    )
+                    continue
+                problem = record_problem(record)
+                if problem:
+                    result.problems.append(
+                        f"{self.path} line {number} is not a valid run record ({problem}) and was skipped."
                     )
                     continue
                 result.records.append(record)
@@ -83,6 +89,53 @@ class Journal:
 
     def latest_checksums(self):
         return recorded_checksums(self.records())
+
+
+def _is_str_list(value):
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_str_dict(value):
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _is_backup_entry(value):
+    return isinstance(value, dict) and isinstance(value.get("path"), str) and isinstance(
+        value.get("sha256"), (str, type(None)))
+
+
+# Fields the engine reads back, and the shape each must have when present and not null.
+RECORD_FIELDS = {
+    "id": lambda v: isinstance(v, str),
+    "mode": lambda v: isinstance(v, str),
+    "outcome": lambda v: isinstance(v, str),
+    "direction": lambda v: isinstance(v, str),
+    "started_at": lambda v: isinstance(v, str),
+    "finished_at": lambda v: isinstance(v, str),
+    "rolls_back": lambda v: isinstance(v, str),
+    "migrations": _is_str_list,
+    "applied_before": _is_str_list,
+    "applied_after": _is_str_list,
+    "deleted": _is_str_list,
+    "kept": _is_str_list,
+    "checksums": _is_str_dict,
+    "backup": _is_backup_entry,
+    "safety_backup": _is_backup_entry,
+}
+
+
+def record_problem(record):
+    """Why ``record`` cannot be a run record written by safe_migrate (a sentence), or None.
+
+    Every field the engine reads back is checked, so a hand-edited or damaged line is
+    skipped with a warning instead of stopping a run on a type error."""
+    if not isinstance(record.get("id"), str):
+        return "its id is not a string"
+    for name, valid in RECORD_FIELDS.items():
+        value = record.get(name)
+        if value is not None and not valid(value):
+            return f"field {name!r} has the wrong shape"
+    return None
 
 
 def recorded_checksums(records):
