@@ -181,9 +181,16 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
     how = " in one transaction" if atomic else " one by one"
     with report.timed(f"Applying {len(raw)} migration(s){how}", timings=result.check_timings, key="apply"):
         post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
+    executor_after = MigrationExecutor(connection)
+    if any(backwards for _, backwards in raw):
+        # Django's executor returns, for a backwards plan, the state before the *last*
+        # migration it unapplied plus what is still applied; across several apps that
+        # state still holds models whose tables are gone (undoing a first run left
+        # contenttypes in it, and post_migrate then queried a dropped table).  The state
+        # of what is applied now is the truth.
+        post_state = executor_after._create_project_state(with_applied_migrations=True)
     post_apps = _rerender_real_models(post_state)
     emit_post_migrate_signal(0, False, connection.alias, apps=post_apps, plan=raw)
-    executor_after = MigrationExecutor(connection)
     result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
     if atomic:
         _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,

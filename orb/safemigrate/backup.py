@@ -109,7 +109,7 @@ def _is_str(value):
 # never trusted): name -> test.  "path" is ignored (the file's own location counts).
 SIDECAR_FIELDS = {
     "path": lambda v: True,
-    "sha256": lambda v: isinstance(v, str) and len(v) == 64,
+    "sha256": _is_str,
     "size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "created_at": _is_str,
     "engine": _is_str,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import project, seeded_template  # noqa: F401 (fixtures reused as they are)
+from tests.e2e.conftest import empty_project, project, seeded_template  # noqa: F401 (fixtures reused as they are)
 
 from .helpers import build_big_template, env_int
 

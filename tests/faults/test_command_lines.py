@@ -117,3 +117,15 @@ def test_any_command_line_exits_cleanly_and_changes_nothing_unless_it_applies(te
     if flags & READ_ONLY and not flags & (APPLYING | {"--dry-run", "--prune-backups"}):
         assert listing(project.dir) == before_files, (args, output)
     shutil.rmtree(project.dir, ignore_errors=True)
+
+
+def test_rolling_back_the_very_first_run(empty_project):
+    """Found by the examples above: undoing the run that created every table used to fail
+    with "no such table: django_content_type" (post_migrate saw a stale state)."""
+    assert_exit(empty_project.run("safe_migrate", "--noinput"), 0)
+    refused = empty_project.run("safe_migrate", "--rollback", "--noinput")
+    output = assert_exit(refused, 3)  # the roles data migration's groups would be dropped
+    assert "would lose data" in output and "auth_group" in output
+    done = empty_project.run("safe_migrate", "--rollback", "--noinput", "--allow-data-loss")
+    assert_exit(done, 0)
+    assert empty_project.applied() == set()
