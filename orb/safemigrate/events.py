@@ -65,7 +65,9 @@ class Reporter:
 
     def warning(self, message):
         self.warnings.append(message)
-        self.emit("warning", message)
+        # Shown at every verbosity, also with --json (on stderr): a damaged journal line or
+        # a lock taken over must never go unreported.
+        self.emit("warning", message, verbosity=0)
 
     def percent(self, done, total, *, label):
         self.emit("percent", label, verbosity=1, done=done, total=total)

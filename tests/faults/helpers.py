@@ -13,8 +13,6 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 from tests.e2e import dbfacts

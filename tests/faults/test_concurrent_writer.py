@@ -6,7 +6,6 @@ in a loop, with its own connections and a busy timeout, for the whole of a run o
 transaction holds the write lock) or refuse, but it must never lose a committed write:
 not through the backup, not through the rebuild, not through the rehearsal copy.
 """
-import os
 import subprocess
 import sys
 import time
