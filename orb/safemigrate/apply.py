@@ -32,6 +32,7 @@ class ApplyResult:
     models_checked: int = 0
     applied_after: list = field(default_factory=list)
     full: bool = False
+    counts_after: dict = field(default_factory=dict)
 
 
 class _Progress:
@@ -92,11 +93,14 @@ def _verify_inside(*, connection, executor_after, post_state, result, report, sm
         report.note("Smoke checks skipped: the target state is not the code's current models.")
 
 
-def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report):
+def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report,
+                  allowance):
     with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
         after = preservation.snapshot(connection)
+    result.counts_after = preservation.counts_to_json(after)
     comparison = preservation.compare(
-        before=before, after=after, state_before=state_before, state_after=post_state, plan=plan
+        before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
+        allowance=allowance,
     )
     result.comparison = comparison
     if comparison.losses and not allow_data_loss:
@@ -111,7 +115,7 @@ def _preservation(*, connection, before, state_before, post_state, plan, result,
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 
 
-def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True):
+def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, allowance=None):
     connection = backend.connection
     result = ApplyResult()
     expected = [(step.migration.app_label, step.migration.name, step.backwards) for step in plan.steps]
@@ -122,13 +126,13 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
             with transaction.atomic(using=connection.alias):
                 _run(connection=connection, plan=plan, expected=expected, progress=progress,
                      result=result, allow_data_loss=allow_data_loss, report=report,
-                     smoke_allowed=smoke_allowed, atomic=True)
+                     smoke_allowed=smoke_allowed, atomic=True, allowance=allowance)
                 if not commit:
                     transaction.set_rollback(True, using=connection.alias)
         else:
             _run(connection=connection, plan=plan, expected=expected, progress=progress,
                  result=result, allow_data_loss=allow_data_loss, report=report,
-                 smoke_allowed=smoke_allowed, atomic=False)
+                 smoke_allowed=smoke_allowed, atomic=False, allowance=allowance)
     except (DataLossRefused, MigrationFailed):
         raise
     except CheckFailed as exc:
@@ -162,7 +166,8 @@ def _root_error(exc):
     return current
 
 
-def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic):
+def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
+         allowance):
     executor = MigrationExecutor(connection, progress)
     if plan.steps and not executor.recorder.has_table():
         executor.recorder.ensure_schema()
@@ -197,11 +202,11 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
                        result=result, report=report, smoke_allowed=smoke_allowed)
         _preservation(connection=connection, before=before, state_before=state_before,
                       post_state=post_state, plan=plan, result=result,
-                      allow_data_loss=allow_data_loss, report=report)
+                      allow_data_loss=allow_data_loss, report=report, allowance=allowance)
     else:
         with transaction.atomic(using=connection.alias):
             _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,
                            result=result, report=report, smoke_allowed=smoke_allowed)
             _preservation(connection=connection, before=before, state_before=state_before,
                           post_state=post_state, plan=plan, result=result,
-                          allow_data_loss=allow_data_loss, report=report)
+                          allow_data_loss=allow_data_loss, report=report, allowance=allowance)

@@ -240,6 +240,9 @@ def byte_copy(backend, *, run_id):
     try:
         if backend.exists():
             shutil.copyfile(backend.label, partial)
+            # Commits still in the write-ahead log belong to the current state: keep them beside it.
+            if os.path.exists(backend.label + "-wal"):
+                shutil.copyfile(backend.label + "-wal", path + "-wal")
         else:
             open(partial, "wb").close()
         info.sha256 = sha256_file(partial)
@@ -277,7 +280,9 @@ def known_backups(backend, journal_records):
     paths = set()
     pattern = os.path.join(glob.escape(backend.backup_dir), backend.backup_basename("") + "*")
     for path in glob.glob(pattern):
-        if path.endswith(".json") or is_leftover(os.path.basename(path)):
+        # Sidecars, leftovers of a killed run, and SQLite's own companions of a file that was
+        # opened (-wal, -shm, -journal) are not backups.
+        if path.endswith((".json", "-wal", "-shm", "-journal")) or is_leftover(os.path.basename(path)):
             continue
         paths.add(os.path.abspath(path))
     for record in journal_records:
@@ -305,7 +310,7 @@ def find_backup(backend, name, journal_records):
 
 
 def delete_backup(info):
-    for path in (info.path, info.sidecar):
+    for path in (info.path, info.sidecar, info.path + "-wal", info.path + "-shm"):
         try:
             os.unlink(path)
         except FileNotFoundError:

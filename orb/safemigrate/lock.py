@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from .errors import Refused
@@ -62,6 +63,20 @@ def live_holder(path):
         os.close(fd)
 
 
+def _flock_exclusive(fd, *, patience=2.0):
+    """Take the exclusive flock, waiting briefly: the web app's maintenance check holds a shared
+    flock for an instant on every request, which must not look like another run."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
 class FileLock:
     """Exclusive run lock.  ``acquire`` returns the stale holder it took over, if any."""
 
@@ -79,9 +94,7 @@ class FileLock:
                     f"Cannot create the lock file {self.path} ({exc.strerror}); make its "
                     "directory writable for this user and run again."
                 ) from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not _flock_exclusive(fd):
                 os.close(fd)
                 holder = read_holder(self.path)
                 who = holder.describe() if holder else "another process"

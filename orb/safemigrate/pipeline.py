@@ -19,8 +19,9 @@ from .events import Reporter
 from .journal import Journal, new_run_id, now_iso, recorded_checksums, who
 from .outcome import Outcome
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
+from .preservation import counts_from_json
 from .rehearsal import rehearse
-from .runs import rollback_candidate, rows_written_since
+from .runs import rollbackable_backups, rollback_candidate, rows_written_since
 from .sizes import human_bytes
 from .targets import resolve_targets
 
@@ -37,6 +38,9 @@ class Engine:
         self.interactive = interactive
         self.lock = None
         self.timings = {}
+        self.undone = None
+        self.committed_state = None
+        self.interrupted_state = None
 
     # --- helpers ------------------------------------------------------------------
     def stage(self, name, message):
@@ -141,19 +145,19 @@ class Engine:
                                   allow_data_loss=allow_data_loss)
 
     def rollback(self, *, allow_data_loss=False, rehearse_first=False):
-        records = self.read_journal()
-        # Resolve what to undo before taking the lock, so a plain refusal does not block others.
         return self._applying_run(mode="rollback", targets=None, rehearse_first=rehearse_first,
-                                  allow_data_loss=allow_data_loss, records=records)
+                                  allow_data_loss=allow_data_loss)
 
-    def _applying_run(self, *, mode, targets, rehearse_first, allow_data_loss, records=None):
-        self._begin(mode, maintenance=True)
+    def _applying_run(self, *, mode, targets, rehearse_first, allow_data_loss):
         info = None
         plan = None
         applied_before = []
+        self.committed_state = None
         try:
+            # Inside the try: a refusal to start (lock held, directory not writable) is journaled too.
+            self._begin(mode, maintenance=True)
             self.backend.create_if_missing(report=self.report)
-            records = self.read_journal() if records is None else records
+            records = self.read_journal()
             self._check_database()
             with self.stage("preflight", "Checking the migration graph and files"):
                 executor, applied, drift_report = self._loader_state(records)
@@ -192,14 +196,20 @@ class Engine:
                                              applied=applied_before, checksums=drift_report.checksums,
                                              report=self.report)
             self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
+            allowance = counts_from_json(undone.get("counts_after")) if undone else None
             if do_rehearse:
                 started = time.monotonic()
-                rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
+                rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,
+                         allowance=allowance)
                 self.timings["rehearsal"] = round(time.monotonic() - started, 4)
                 self.report.emit("heading", "The real database:")
-            result = self._apply_real(plan=plan, info=info, allow_data_loss=allow_data_loss)
+            result = self._apply_real(plan=plan, info=info, allow_data_loss=allow_data_loss, allowance=allowance)
+            self.committed_state = (
+                f"Database changed: {len(plan.steps)} migration(s) were committed {plan.direction}, but the run "
+                "stopped before it finished; see `safe_migrate --status` (backup " + info.path + ")."
+            )
             with self.stage("verify", "Verifying the database after commit"):
-                problems = self.backend.quick_check()
+                problems = self.backend.quick_check() + self.backend.foreign_key_problems()
                 if problems:
                     self._restore_after_failure(info)
                     raise MigrationFailed(
@@ -219,6 +229,7 @@ class Engine:
                 rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
                 smoke=result.smoke, atomic=plan.atomic,
                 allowed_losses=[loss.sentence() for loss in result.comparison.losses],
+                counts_after=result.counts_after,
             )
             count = len(plan.steps)
             noun = "migration" if count == 1 else "migrations"
@@ -237,10 +248,22 @@ class Engine:
                            payload=self._last_record())
         except SafeMigrateError as exc:
             outcome = "refused" if exc.exit_code == 3 else "failed"
+            if self.committed_state:
+                exc.state = self.committed_state
             self._record(mode=mode, direction=plan.direction if plan else None, outcome=outcome,
                          migrations=plan.names if plan else [], error=exc.message,
                          backup={"path": info.path, "sha256": info.sha256} if info else None,
                          applied_before=applied_before, state=exc.state)
+            raise
+        except BaseException as exc:  # an unexpected error or Ctrl-C: still one record, the true state
+            state = self.committed_state or (
+                "Database unchanged (the transaction was rolled back)." if plan is None or plan.atomic
+                else "Database state unknown: see `safe_migrate --status`.")
+            self._record(mode=mode, direction=plan.direction if plan else None, outcome="failed",
+                         migrations=plan.names if plan else [], error=f"{exc.__class__.__name__}: {exc}",
+                         backup={"path": info.path, "sha256": info.sha256} if info else None,
+                         applied_before=applied_before, state=state)
+            self.interrupted_state = state
             raise
         finally:
             self._end()
@@ -268,24 +291,25 @@ class Engine:
                 op = step.irreversible_operations[0]
                 extra = ""
                 if mode == "rollback":
-                    extra = " " + self._restore_hint()
+                    extra = " " + self._restore_hint(self.undone)
                 raise Refused(
                     f"{step.name} cannot be undone ({op.description.removeprefix('Undo: ')} is "
                     f"irreversible).{extra}"
                 )
 
-    def _restore_hint(self):
-        candidates = backups.known_backups(self.backend, self.journal.records())
-        if not candidates:
-            return "There is no backup to restore instead."
-        newest = candidates[0]
-        written = rows_written_since(self.backend, newest.path)
-        cost = f"the {written} row(s) written since it was taken would be lost" if written is not None \
-            else "rows written since it was taken would be lost"
-        return (f"`safe_migrate --restore` would bring back {newest.path} instead; {cost}.")
+    def _restore_hint(self, undone):
+        """Which backup --restore would bring back instead of undoing ``undone``, and its cost."""
+        path = (undone or {}).get("backup", {}).get("path") if isinstance((undone or {}).get("backup"), dict) else None
+        if not path or not os.path.exists(path):
+            return "Its backup is gone, so --restore cannot bring back the state before it."
+        added = rows_written_since(self.backend, path)
+        cost = (f"at least the {added} row(s) added since it was taken (and any changes since) would be lost"
+                if added is not None else "every change made since it was taken would be lost")
+        return f"`safe_migrate --restore {path}` would bring back the state before that run instead; {cost}."
 
     def _rollback_targets(self, records, executor, applied):
         candidate, reason = rollback_candidate(records, applied=self._applied_names(applied))
+        self.undone = candidate
         if candidate is None:
             raise NothingToRollBack(reason) if reason.startswith("Nothing") else Refused(reason)
         before = set(candidate.get("applied_before") or [])
@@ -302,25 +326,44 @@ class Engine:
                 targets.append((app, None))
         return candidate, targets
 
-    def _apply_real(self, *, plan, info, allow_data_loss):
+    def _apply_real(self, *, plan, info, allow_data_loss, allowance=None):
         started = time.monotonic()
         try:
-            result = run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
+            result = run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss,
+                              report=self.report, allowance=allowance)
         except (MigrationFailed, DataLossRefused) as exc:
             if plan.atomic:
                 exc.state = "Database unchanged (the transaction was rolled back)."
                 raise
-            self._restore_after_failure(info)
+            self._restore_or_say(info)
             exc.state = f"Database restored from {info.path}."
             if isinstance(exc, DataLossRefused):
                 raise MigrationFailed(exc.message, state=exc.state) from exc
             raise
+        except BaseException as exc:
+            if plan.atomic:
+                raise  # the transaction was rolled back
+            # Step by step, some migrations may be committed: put the backup back.
+            self._restore_or_say(info)
+            raise MigrationFailed(f"The run was stopped ({exc.__class__.__name__}) while applying step by step.",
+                                  state=f"Database restored from {info.path}.") from exc
         self.timings["apply"] = round(time.monotonic() - started, 4)
         return result
 
     def _restore_after_failure(self, info):
         self.report.warning(f"Restoring the database from {info.path}.")
         self.backend.restore_from(info.path, report=self.report)
+
+    def _restore_or_say(self, info):
+        """Restore the backup after a failed step-by-step run; if even that fails, say what to do."""
+        try:
+            self._restore_after_failure(info)
+        except Exception as exc:
+            raise MigrationFailed(
+                f"A step failed and restoring the backup failed too ({exc.__class__.__name__}: {exc}); "
+                f"restore {info.path} by hand (docs/DATABASE_MIGRATIONS.md, 'Restoring by hand').",
+                state=f"Database partially migrated: restore it by hand from {info.path}.",
+            ) from exc
 
     # --- dry run ----------------------------------------------------------------------
     def dry_run(self, *, app_label=None, migration_name=None, allow_data_loss=False):
@@ -342,7 +385,8 @@ class Engine:
                                payload=self._last_record())
             self._refuse_irreversible(plan, mode="dry-run")
             with self.stage("disk", "Checking free disk space"):
-                self.backend.check_space(rewritten_tables=rewritten_tables(plan, state), rehearse=True)
+                self.backend.check_space(rewritten_tables=rewritten_tables(plan, state), rehearse=True,
+                                         backup=False)
             started = time.monotonic()
             result = rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report)
             self.timings["rehearsal"] = round(time.monotonic() - started, 4)
@@ -437,15 +481,22 @@ class Engine:
             raise UsageError("--prune-backups needs --keep N with N at least 1 (the newest backup is never deleted).")
         records = self.read_journal()
         found = backups.known_backups(self.backend, records)
-        candidate, _ = rollback_candidate(records, applied=None)
-        protected = candidate["backup"]["path"] if candidate and candidate.get("backup") else None
+        protected = {os.path.abspath(path): run_id for run_id, path in rollbackable_backups(records)}
+        # Only backups that can be restored from count towards N: an unverified safety copy of a
+        # damaged database, or a file with a broken sidecar, never pushes a good backup out.
+        usable = [info for info in found if info.verified and not info.problem]
+        newest_usable = {os.path.abspath(info.path) for info in usable[:keep]}
         kept, delete, reasons = [], [], {}
-        for index, info in enumerate(found):
-            if index < keep:
+        for info in found:
+            path = os.path.abspath(info.path)
+            if path in newest_usable:
                 kept.append(info)
-            elif protected and os.path.abspath(info.path) == os.path.abspath(protected):
+            elif path in protected:
                 kept.append(info)
-                reasons[info.path] = f"kept: taken by run {candidate['id']}, which --rollback can still undo"
+                reasons[info.path] = f"kept: taken by run {protected[path]}, which --rollback can still undo"
+            elif not usable and info is found[0]:
+                kept.append(info)
+                reasons[info.path] = "kept: the newest backup (none verifies, so none is deleted for it)"
             else:
                 delete.append(info)
         if not delete:

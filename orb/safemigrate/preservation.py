@@ -117,7 +117,30 @@ def follow_identities(layout_before, plan):
     return models, fields
 
 
-def compare(*, before, after, state_before, state_after, plan):
+def counts_to_json(counts):
+    return {table: {"rows": c.rows, "values": c.values} for table, c in counts.items()}
+
+
+def counts_from_json(data):
+    """TableCounts from a journal record's ``counts_after`` (None or malformed -> {})."""
+    result = {}
+    if not isinstance(data, dict):
+        return result
+    for table, entry in data.items():
+        if isinstance(entry, dict) and isinstance(entry.get("rows"), int) and isinstance(entry.get("values"), dict):
+            result[table] = TableCounts(rows=entry["rows"], values=dict(entry["values"]))
+    return result
+
+
+def compare(*, before, after, state_before, state_after, plan, allowance=None):
+    """Losses of ``before`` -> ``after``.
+
+    ``allowance`` (for --rollback) holds the counts the undone run left behind: rows and values
+    that run itself created (a column added with a default, a table filled by its data
+    migration) come back when it is applied again, so only what was written since counts as
+    lost when such a table or column is dropped.
+    """
+    allowance = allowance or {}
     comparison = Comparison(
         rows_before={t: c.rows for t, c in before.items()},
         rows_after={t: c.rows for t, c in after.items()},
@@ -136,10 +159,13 @@ def compare(*, before, after, state_before, state_after, plan):
             model_key, columns = layout_before[table]
             target = after_by_model.get(models[model_key])
             new_table = target[0] if target else None
+        allowed = allowance.get(table)
         if new_table not in after:
-            if counts.rows:
+            gone = counts.rows - (allowed.rows if allowed else 0)
+            if gone > 0:
+                since = " written since the run being undone" if allowed else ""
                 comparison.losses.append(
-                    Loss(table, None, counts.rows, f"table {table} would be dropped with {counts.rows} rows")
+                    Loss(table, None, gone, f"table {table} would be dropped with {gone} rows{since}")
                 )
             continue
         counts_after = after[new_table]
@@ -156,9 +182,12 @@ def compare(*, before, after, state_before, state_after, plan):
                 new_model, new_field = fields[(model_key, columns[column])]
                 new_column = target[1].get(new_field) if new_model == models[model_key] else None
             if new_column is None or new_column not in counts_after.values:
-                comparison.losses.append(
-                    Loss(table, column, nonnull, f"column {table}.{column} would be dropped holding {nonnull} values")
-                )
+                gone = nonnull - (allowed.values.get(column, 0) if allowed else 0)
+                if gone > 0:
+                    since = " written since the run being undone" if allowed and column in allowed.values else ""
+                    comparison.losses.append(
+                        Loss(table, column, gone, f"column {table}.{column} would be dropped holding {gone} values{since}")
+                    )
                 continue
             remaining = counts_after.values[new_column]
             if remaining < nonnull and counts_after.rows >= counts.rows:

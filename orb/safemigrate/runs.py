@@ -46,6 +46,25 @@ def rollback_candidate(records, *, applied):
     return candidate, None
 
 
+def rollbackable_backups(records):
+    """(run id, backup path) of every run repeated --rollback could still undo, newest first.
+
+    Walks back from the newest change: forwards upgrades not yet rolled back, stopping at a
+    restore or a backwards run (past those, --rollback refuses).
+    """
+    changes = _changes(records)
+    rolled = {r.get("rolls_back") for r in changes if r.get("mode") == "rollback"}
+    result = []
+    for record in reversed(changes):
+        if record.get("mode") == "restore" or (record.get("mode") == "upgrade" and record.get("direction") == "backwards"):
+            break
+        if record.get("mode") == "upgrade" and record["id"] not in rolled:
+            backup = record.get("backup")
+            if isinstance(backup, dict) and backup.get("path"):
+                result.append((record["id"], backup["path"]))
+    return result
+
+
 def rows_written_since(backend, backup_path):
     """Rows added to the live database since ``backup_path`` was taken (None when unknown)."""
     try:

@@ -333,7 +333,11 @@ def test_unreachable_server_is_one_clear_refusal(pg):
         assert_clean(result, 3)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 2 and "PostgreSQL server 127.0.0.1:1 is not reachable" in lines[0], result.stderr
-    assert not list(pg.state_dir.glob("*.journal.jsonl"))
+    # The applying run is journaled as refused (one record per run), nothing else.
+    import json as _json
+    for journal in pg.state_dir.glob("*.journal.jsonl"):
+        records = [_json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+        assert [r["outcome"] for r in records] == ["refused"]
 
 
 def test_status_shows_server_version_size_and_other_connections(pg):

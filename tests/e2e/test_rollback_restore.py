@@ -58,7 +58,9 @@ def test_rollback_of_an_irreversible_step_is_refused_with_the_restore_cost(proje
     result = project.run("safe_migrate", "--rollback", "--noinput", scenario="irreversible")
     last = assert_clean(result, 3)
     assert "cannot be undone" in result.stderr
-    assert "--restore" in result.stderr and "3 row(s) written since" in result.stderr
+    upgrade_backup = project.journal()[-2]["backup"]["path"]
+    assert f"--restore {upgrade_backup}`" in result.stderr
+    assert "at least the 3 row(s) added since it was taken" in result.stderr
     assert last.startswith("Database unchanged")
     assert project.hashes() == before
 
@@ -164,3 +166,35 @@ def test_list_backups_and_prune_keep_the_rollback_backup(project):
     assert len(remaining) == 1 or protected in remaining
     assert all(__import__("os").path.exists(p + ".json") for p in remaining)
     assert project.journal()[-1]["mode"] == "prune"
+
+
+def test_rollback_right_after_adding_a_column_with_a_default(project):
+    """Values the upgrade itself filled in are not 'written since': only later ones are."""
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_default"), 0)
+    assert dbfacts.rows(project.db, "SELECT COUNT(checked) FROM scenario_reading")[0][0] == 300
+    result = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_default")
+    assert_clean(result, 0)
+    assert "checked" not in dbfacts.columns(project.db, "scenario_reading")
+    # Again, with one row written after the upgrade: that value would be lost.
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_default"), 0)
+    conn = sqlite3.connect(project.db)
+    with conn:
+        conn.execute("INSERT INTO scenario_reading (name, value, checked) VALUES ('late', 1, 1)")
+    conn.close()
+    refused = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_default")
+    assert_clean(refused, 3)
+    assert "holding 1 values written since the run being undone" in refused.stderr
+
+
+def test_prune_keeps_the_backup_of_every_run_rollback_could_still_undo(project):
+    assert_clean(project.run("safe_migrate", "scenario", "0002", "--noinput", scenario="two_steps"), 0)
+    first = project.journal()[-1]["backup"]["path"]
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="two_steps"), 0)
+    second = project.journal()[-1]["backup"]["path"]
+    pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="two_steps")
+    assert_clean(pruned, 0)
+    assert {first, second} <= set(project.backups())
+    # Both runs can be undone in turn, each from its own backup still on disk.
+    assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
+    assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
+    assert not any(a.startswith("scenario.0002") or a.startswith("scenario.0003") for a in project.applied())

@@ -15,6 +15,7 @@ ORB_FAULTS_EXAMPLES sets how many examples (default 40).
 import json
 import os
 import shutil
+import sqlite3
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -121,11 +122,21 @@ def test_any_command_line_exits_cleanly_and_changes_nothing_unless_it_applies(te
 
 def test_rolling_back_the_very_first_run(empty_project):
     """Found by the examples above: undoing the run that created every table used to fail
-    with "no such table: django_content_type" (post_migrate saw a stale state)."""
+    with "no such table: django_content_type" (post_migrate saw a stale state).  The rows that
+    run created itself (the roles' groups, permissions, content types) come back when it is
+    applied again, so undoing it right away loses nothing; a row written since would."""
     assert_exit(empty_project.run("safe_migrate", "--noinput"), 0)
+    conn = sqlite3.connect(empty_project.db)
+    with conn:
+        conn.execute("INSERT INTO auth_group (name) VALUES ('Written since')")
+    conn.close()
     refused = empty_project.run("safe_migrate", "--rollback", "--noinput")
-    output = assert_exit(refused, 3)  # the roles data migration's groups would be dropped
-    assert "would lose data" in output and "auth_group" in output
-    done = empty_project.run("safe_migrate", "--rollback", "--noinput", "--allow-data-loss")
+    output = assert_exit(refused, 3)
+    assert "would lose data" in output and "auth_group" in output and "written since" in output
+    conn = sqlite3.connect(empty_project.db)
+    with conn:
+        conn.execute("DELETE FROM auth_group WHERE name = 'Written since'")
+    conn.close()
+    done = empty_project.run("safe_migrate", "--rollback", "--noinput")
     assert_exit(done, 0)
     assert empty_project.applied() == set()

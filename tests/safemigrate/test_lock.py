@@ -55,3 +55,22 @@ def test_maintenance_flag_can_be_switched(tmp_path):
         assert live_holder(path).maintenance
     finally:
         lock.release()
+
+
+def test_a_reader_checking_the_flag_does_not_look_like_another_run(tmp_path):
+    """The middleware holds a shared flock for an instant; acquire waits for it briefly."""
+    import fcntl
+    import threading
+
+    path = str(tmp_path / "db.safe_migrate.lock")
+    with open(path, "w") as handle:
+        handle.write('{"pid": 999999, "host": "h", "started_at": "t", "mode": "upgrade", "maintenance": true}')
+    reader = os.open(path, os.O_RDONLY)
+    fcntl.flock(reader, fcntl.LOCK_SH)
+    threading.Timer(0.3, lambda: (fcntl.flock(reader, fcntl.LOCK_UN), os.close(reader))).start()
+    lock = FileLock(path)
+    stale = lock.acquire(mode="upgrade", maintenance=True, run_id="r")
+    try:
+        assert stale.pid == 999999
+    finally:
+        lock.release()

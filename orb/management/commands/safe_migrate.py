@@ -71,15 +71,17 @@ class Command(BaseCommand):
             self.fail(exc, renderer)
             return
         except KeyboardInterrupt:
+            state = getattr(getattr(self, "engine", None), "interrupted_state", None)
             self.fail(SafeMigrateError("Interrupted; any open transaction was rolled back.",
-                                       state="Database unchanged (interrupted before commit), or see --history."),
+                                       state=state or "Database unchanged (interrupted before commit), or see --history."),
                       renderer)
             return
         except Exception as exc:  # a bug or an unreachable database: one sentence, no traceback
+            state = getattr(getattr(self, "engine", None), "interrupted_state", None)
             wrapped = SafeMigrateError(
                 f"safe_migrate stopped on an unexpected error ({exc.__class__.__name__}: {exc}); "
                 "run with -v 3 for details and see `--status` and `--history`.",
-                state="Database unchanged by this run unless `--history` shows it applied.",
+                state=state or "Database unchanged by this run unless `--history` shows it applied.",
             )
             wrapped.__cause__ = exc
             self.fail(wrapped, renderer)
@@ -123,7 +125,7 @@ class Command(BaseCommand):
             if mode == "plan":
                 return inspector.plan(**target)
             return getattr(inspector, mode)()
-        engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
+        engine = self.engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
         if mode == "upgrade":
             return engine.upgrade(**target, rehearse_first=options["rehearse"],
                                   allow_data_loss=options["allow_data_loss"])

@@ -103,11 +103,15 @@ class Backend:
         """Create the (empty) database before an applying run if the engine needs that done
         explicitly (SQLite creates its file on first connection)."""
 
-    def space_needed(self, *, rewritten_tables, rehearse):
+    def space_needed(self, *, rewritten_tables, rehearse, backup=True):
         raise NotImplementedError
 
-    def check_space(self, *, rewritten_tables, rehearse):
-        """Refuse (raise) when the disk cannot hold what the run writes."""
+    def check_space(self, *, rewritten_tables, rehearse, backup=True):
+        """Refuse (raise) when the disk cannot hold what the run writes (``backup=False``: a dry run)."""
+
+    def foreign_key_problems(self):
+        """Foreign keys of the committed database that point nowhere ([] when fine)."""
+        return []
 
     def check_writable(self):
         """Refuse (raise) when a directory the run writes to is not writable."""

@@ -453,14 +453,15 @@ class PostgreSQLBackend(Backend):
                               f"({_first_line(str(exc))}); create it (createdb {self.dbname}) and run again.") from exc
         report.note(f"Created the empty database {self.label}.")
 
-    def space_needed(self, *, rewritten_tables, rehearse):
-        size = self.size()
-        return [(self.backup_dir, size, "the backup")]
+    def space_needed(self, *, rewritten_tables, rehearse, backup=True):
+        # The rehearsal's scratch database lives on the server's disk, which this host cannot see.
+        return [(self.backup_dir, self.size(), "the backup")] if backup else []
 
-    def check_space(self, *, rewritten_tables, rehearse):
+    def check_space(self, *, rewritten_tables, rehearse, backup=True):
         if rehearse:
             self.require_createdb("the rehearsal on a scratch database")
-        for directory, amount, what in self.space_needed(rewritten_tables=rewritten_tables, rehearse=rehearse):
+        for directory, amount, what in self.space_needed(rewritten_tables=rewritten_tables, rehearse=rehearse,
+                                                         backup=backup):
             os.makedirs(directory, exist_ok=True)
             free = shutil.disk_usage(directory).free
             # A custom-format dump is compressed; the database size is a safe upper bound.

@@ -258,14 +258,17 @@ class SQLiteBackend(Backend):
         finally:
             conn.close()
 
-    def space_needed(self, *, rewritten_tables, rehearse):
-        """Bytes needed per directory: {directory: (bytes, what)}."""
+    def space_needed(self, *, rewritten_tables, rehearse, backup=True):
+        """Bytes needed per directory: [(directory, bytes, what)].
+
+        ``backup=False`` is a dry run: no backup and no change to the real database, only the copy.
+        """
         size = self.size()
         rewrite = None if rewritten_tables is None else self._table_bytes(rewritten_tables)
         if rewrite is None:
             rewrite = size
-        needs = [(self.backup_dir, size, "the backup")]
-        if rewrite:
+        needs = [(self.backup_dir, size, "the backup")] if backup else []
+        if rewrite and backup:
             # Measured on a WAL database: rebuilding a table of N bytes inside one transaction
             # grows the -wal file to about 2N (the new pages, and the old ones as they are
             # freed), and the checkpoint then grows the database file by N while the -wal
@@ -278,10 +281,10 @@ class SQLiteBackend(Backend):
             needs.append((os.path.dirname(self.path), size + rewrite, "the rehearsal copy"))
         return needs
 
-    def check_space(self, *, rewritten_tables, rehearse):
+    def check_space(self, *, rewritten_tables, rehearse, backup=True):
         per_device = {}
         for directory, amount, what in self.space_needed(
-            rewritten_tables=rewritten_tables, rehearse=rehearse
+            rewritten_tables=rewritten_tables, rehearse=rehearse, backup=backup
         ):
             os.makedirs(directory, exist_ok=True)
             dev = os.stat(directory).st_dev
@@ -334,6 +337,20 @@ class SQLiteBackend(Backend):
             return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
         finally:
             conn.close()
+
+    def foreign_key_problems(self):
+        """``PRAGMA foreign_key_check`` on the committed file ([] when every reference holds)."""
+        try:
+            conn = open_readonly(self.path)
+        except sqlite3.Error as exc:
+            return [f"cannot open {self.path}: {exc}"]
+        try:
+            rows = conn.execute("PRAGMA foreign_key_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        finally:
+            conn.close()
+        return [f"{len(rows)} row(s) point at missing rows, e.g. {rows[0][0]} rowid {rows[0][1]} -> {rows[0][2]}"] if rows else []
 
     def run_lock(self):
         return FileLock(self.lock_path)

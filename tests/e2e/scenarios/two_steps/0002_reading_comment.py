@@ -1,0 +1,1 @@
+from tests.e2e.scenarios.add_comment import Migration  # noqa: F401
