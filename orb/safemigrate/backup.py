@@ -69,11 +69,7 @@ class BackupInfo:
     def state_summary(self):
         if self.problem:
             return self.problem
-        latest = {}
-        for name in self.applied:
-            app, _, migration = name.partition(".")
-            latest[app] = migration
-        if not latest:
+        if not self.applied:
             return "no migrations applied"
         return f"{len(self.applied)} migrations applied"
 
