@@ -163,7 +163,7 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
         # Sidecar first, then the final name: a backup file never exists without its sidecar.
         write_json_atomic(info.sidecar, info.to_json())
         os.replace(partial, path)
-        _fsync_dir(os.path.dirname(path))
+        fsync_path(os.path.dirname(path))
         return info
     except (OSError, sqlite3.Error) as exc:
         _remove_attempt(path)
@@ -187,12 +187,13 @@ def _remove_attempt(path):
             pass
 
 
-def _fsync_dir(directory):
-    dir_fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path):
+    """fsync a file, or a directory (so a rename in it is durable)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def is_leftover(name):

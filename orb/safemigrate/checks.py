@@ -3,8 +3,6 @@
 Each check raises ``CheckFailed`` with one sentence; none of them writes anything
 that outlives the transaction (the smoke checks run in a savepoint rolled back).
 """
-import traceback
-
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -77,7 +75,3 @@ def smoke(connection):
             transaction.savepoint_rollback(sid, using=connection.alias)
         ran.append(path)
     return ran
-
-
-def format_cause(exc):
-    return "".join(traceback.format_exception(exc))

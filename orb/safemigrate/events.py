@@ -37,7 +37,6 @@ class Reporter:
     def __init__(self, callback=None):
         self.callback = callback or silent
         self.warnings = []
-        self.notes = []
 
     def emit(self, kind, message="", *, seconds=None, verbosity=1, **data):
         self.callback(Event(kind=kind, message=message, seconds=seconds, verbosity=verbosity, data=data))
@@ -60,7 +59,6 @@ class Reporter:
         self.done(message, seconds)
 
     def note(self, message, *, verbosity=1):
-        self.notes.append(message)
         self.emit("note", message, verbosity=verbosity)
 
     def warning(self, message):

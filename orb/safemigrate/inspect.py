@@ -25,10 +25,7 @@ class Inspector:
         self.report = Reporter(progress)
 
     def _records(self):
-        read = self.journal.read()
-        for problem in read.problems:
-            self.report.warning(problem)
-        return read.records
+        return self.journal.read_reporting(self.report)
 
     def plan(self, *, app_label=None, migration_name=None, with_sql=True):
         targets = resolve_targets(MigrationLoader(None, ignore_no_migrations=True),

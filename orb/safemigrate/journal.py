@@ -84,6 +84,13 @@ class Journal:
                 result.records.append(record)
         return result
 
+    def read_reporting(self, report):
+        """The records, each damaged line reported as a warning through ``report``."""
+        read = self.read()
+        for problem in read.problems:
+            report.warning(problem)
+        return read.records
+
     def records(self):
         return self.read().records
 

@@ -47,10 +47,7 @@ class Engine:
         return self.report.timed(message, timings=self.timings, key=name)
 
     def read_journal(self):
-        read = self.journal.read()
-        for problem in read.problems:
-            self.report.warning(problem)
-        return read.records
+        return self.journal.read_reporting(self.report)
 
     def _record(self, **fields):
         record = {
@@ -216,7 +213,7 @@ class Engine:
                         f"The database failed its integrity check after the commit ({problems[0]}); it was "
                         f"restored from {info.path}.", state=f"Database restored from {info.path}.",
                     )
-            new_checksums = drifts.checksums_of(new_executor(self.connection).loader,
+            new_checksums = drifts.checksums_of(executor.loader,
                                                 [tuple(n.split(".", 1)) for n in result.applied_after])
             record = self._record(
                 mode=mode, direction=plan.direction, outcome="applied", migrations=plan.names,
@@ -299,7 +296,8 @@ class Engine:
 
     def _restore_hint(self, undone):
         """Which backup --restore would bring back instead of undoing ``undone``, and its cost."""
-        path = (undone or {}).get("backup", {}).get("path") if isinstance((undone or {}).get("backup"), dict) else None
+        backup = (undone or {}).get("backup")
+        path = backup.get("path") if isinstance(backup, dict) else None
         if not path or not os.path.exists(path):
             return "Its backup is gone, so --restore cannot bring back the state before it."
         added = rows_written_since(self.backend, path)

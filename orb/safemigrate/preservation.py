@@ -38,10 +38,6 @@ class Comparison:
     rows_before: dict = field(default_factory=dict)
     rows_after: dict = field(default_factory=dict)
 
-    @property
-    def lost_values(self):
-        return sum(loss.lost for loss in self.losses)
-
 
 def quote(connection, name):
     return connection.ops.quote_name(name)

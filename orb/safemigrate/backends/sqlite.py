@@ -12,6 +12,7 @@ import sqlite3
 from contextlib import contextmanager
 from urllib.parse import quote
 
+from ..backup import fsync_path
 from ..errors import Refused, UsageError
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
@@ -53,20 +54,6 @@ def quick_check_file(path):
         conn.close()
     return [] if rows == ["ok"] else rows[:10]
 
-
-def _fsync_path(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path):
-    try:
-        _fsync_path(path)
-    except OSError:
-        pass
 
 
 class SQLiteBackend(Backend):
@@ -186,7 +173,7 @@ class SQLiteBackend(Backend):
                 dst.close()
         finally:
             src.close()
-        _fsync_path(dest)
+        fsync_path(dest)
 
     def write_backup(self, dest, *, report):
         self._copy(self.path, dest, report=report, label="Backing up")
