@@ -31,6 +31,8 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(project):
         second = project.run("safe_migrate", "--noinput", scenario="slow")
         assert_clean(second, 3)
         assert f"pid {first.pid}" in second.stderr and "holds the lock" in second.stderr
+        refused = project.journal()[-1]  # a run refused at the lock is journaled too
+        assert refused["outcome"] == "refused" and "holds the lock" in refused["error"]
         # Read-only modes still work and say a run is in progress.
         status = project.run("safe_migrate", "--status", scenario="slow")
         assert_clean(status, 0)
@@ -60,3 +62,22 @@ def test_lock_of_a_killed_run_is_taken_over(project):
     assert "scenario.0002_slow" in project.applied()
     outcomes = [(r["mode"], r["outcome"]) for r in project.journal()]
     assert ("upgrade", "interrupted") in outcomes and outcomes[-1] == ("upgrade", "applied")
+
+
+def test_interrupting_a_step_by_step_run_restores_the_backup(project):
+    """Ctrl-C after a non-atomic migration committed: the backup is put back, and the last line says so."""
+    before, schema, applied = project.hashes(), dbfacts.schema(project.db), project.applied()
+    run = project.popen("safe_migrate", "--noinput", ORB_SCENARIO="nonatomic_slow", ORB_SCENARIO_SLEEP="30")
+    wait_for_line(run, "The real database:")
+    wait_for_line(run, "scenario.0002_nonatomic")  # committed; 0003 is sleeping now
+    time.sleep(1)
+    assert "comment" in dbfacts.columns(project.db, "scenario_reading")
+    os.kill(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1, out + err
+    assert "Traceback" not in out + err
+    backup = project.journal()[-1]["backup"]["path"]
+    assert err.strip().splitlines()[-1] == f"Database restored from {backup}."
+    assert project.hashes() == before and dbfacts.schema(project.db) == schema
+    assert project.applied() == applied
+    assert project.journal()[-1]["outcome"] == "failed"

@@ -198,3 +198,20 @@ def test_prune_keeps_the_backup_of_every_run_rollback_could_still_undo(project):
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
     assert not any(a.startswith("scenario.0002") or a.startswith("scenario.0003") for a in project.applied())
+
+
+def test_prune_never_lets_an_unverified_safety_copy_push_out_the_good_backup(project):
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    good = project.journal()[-1]["backup"]["path"]
+    with open(project.db, "r+b") as handle:  # the live database gets damaged
+        handle.seek(4096 * 3)
+        handle.write(b"\xff" * 4096)
+    restored = project.run("safe_migrate", "--restore", good, "--noinput", scenario="add_column")
+    assert_clean(restored, 0)
+    safety = project.journal()[-1]["safety_backup"]
+    assert safety["verified"] is False  # a byte copy of the damaged file, newer than `good`
+    pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="add_column")
+    assert_clean(pruned, 0)
+    assert good in project.backups()
+    again = project.run("safe_migrate", "--restore", "--noinput", scenario="add_column")
+    assert_clean(again, 0)

@@ -38,3 +38,26 @@ def test_sha256_file(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     assert sha256_file(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_foreign_key_problems_of_a_committed_file(tmp_path):
+    """The post-commit verification finds a reference to a missing row in the file itself."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    path = tmp_path / "orb.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                       "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
+                       "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);")
+    conn.close()
+    backend = SQLiteBackend(SimpleNamespace(alias="default", vendor="sqlite", settings_dict={"NAME": str(path)}))
+    assert backend.foreign_key_problems() == []
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO child VALUES (2, 99)")
+    conn.commit()
+    conn.close()
+    [problem] = backend.foreign_key_problems()
+    assert "1 row(s) point at missing rows" in problem and "child" in problem
