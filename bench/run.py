@@ -388,17 +388,23 @@ def sqlite_backup_parts(base, label):
     return {k: round(v, 3) for k, v in parts.items()}
 
 
-def sqlite_readonly(base, label):
-    db = fresh_copy(base, label)
-    env = django_env(f"sqlite:///{db}", SCENARIOS["rebuild"][0])
+def readonly_times(env):
+    """Seconds and peak RSS of --status, --plan and --dry-run against the database of ``env``."""
     out = {}
     for mode in ("--status", "--plan", "--dry-run"):
         result = manage("safe_migrate", mode, "--noinput", "--json", env=env, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"safe_migrate {mode}: {result.last_line()}")
-        out[mode.strip("-").replace("-", "_") + "_s"] = result.seconds
-        out[mode.strip("-").replace("-", "_") + "_rss_mb"] = result.maxrss_mb
+        key = mode.strip("-").replace("-", "_")
+        out[key + "_s"] = result.seconds
+        out[key + "_rss_mb"] = result.maxrss_mb
     return out
+
+
+def sqlite_readonly(base, label):
+    db = fresh_copy(base, label)
+    env = django_env(f"sqlite:///{db}", SCENARIOS["rebuild"][0])
+    return readonly_times(env)
 
 
 def pages(database_url, repeat):
@@ -569,14 +575,7 @@ def pg_safe(base, scenario, *, rehearse):
 def pg_readonly(base):
     name, directory = pg_fresh(base)
     env = django_env(pg_url(name), SCENARIOS["rebuild"][0], directory)
-    out = {}
-    for mode in ("--status", "--plan", "--dry-run"):
-        result = manage("safe_migrate", mode, "--noinput", "--json", env=env, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"safe_migrate {mode}: {result.last_line()}")
-        out[mode.strip("-").replace("-", "_") + "_s"] = result.seconds
-        out[mode.strip("-").replace("-", "_") + "_rss_mb"] = result.maxrss_mb
-    return out
+    return readonly_times(env)
 
 
 def pg_size(label, sqlite_meta, args):
