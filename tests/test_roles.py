@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 from fueltickets.models import DailyFuelTicket
@@ -29,19 +30,26 @@ def test_nobody_may_delete_entries_or_soundings(db):
         assert "delete_orbentry" not in codenames and "delete_weeklysounding" not in codenames
 
 
-def test_migration_is_reversible(db):
-    state_apps = MigrationExecutor(connection).loader.project_state(("fueltickets", "0002_roles")).apps
-
-    class Editor:
-        pass
-
-    editor = Editor()
-    editor.connection = connection
-    before = {name: perms_of(name) for name in (CHIEF_ENGINEER, ENGINEER, VIEWER)}
-    roles_migration.delete_groups(state_apps, editor)
-    assert not Group.objects.filter(name__in=before).exists()
-    roles_migration.create_groups(state_apps, editor)
-    assert {name: perms_of(name) for name in before} == before
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_migration_is_reversible():
+    """Migrate fueltickets back past 0002_roles for real (the executor, the schema editor, the
+    recorder), then forwards again: the groups go, then come back with the same permissions."""
+    roles = ("fueltickets", roles_migration.__name__.rsplit(".", 1)[1])
+    names = (CHIEF_ENGINEER, ENGINEER, VIEWER)
+    before = {name: perms_of(name) for name in names}
+    assert all(before.values())
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    assert roles in executor.loader.applied_migrations
+    try:
+        executor.migrate([("fueltickets", "0001_initial")])
+        assert roles not in MigrationRecorder(connection).applied_migrations()
+        assert not Group.objects.filter(name__in=names).exists()
+    finally:
+        executor = MigrationExecutor(connection)  # a fresh loader sees the state the database is in now
+        executor.migrate(leaves)
+    assert roles in MigrationRecorder(connection).applied_migrations()
+    assert {name: perms_of(name) for name in names} == before
 
 
 def url(name, *args):
