@@ -233,6 +233,11 @@ class Engine:
             if mode == "rollback":
                 state_line = (f"Database rolled back: {count} {noun} undone (run {undone['id']}); "
                               f"backup {info.path}")
+                self.report.warning(
+                    "A rollback means going back to the previous release of the code too: until "
+                    "that release is deployed, the web app answers 503 (the code is newer than the "
+                    "database)."
+                )
             elif plan.direction == "backwards":
                 state_line = f"Database migrated backwards: {count} {noun} unapplied; backup {info.path}"
             else:
