@@ -152,6 +152,14 @@ def manage(*args, env, check=True):
     return run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=check)
 
 
+def plain_migrate(env):
+    """Django's plain ``migrate``: the baseline, and the build of the base databases.
+
+    ORB refuses plain migrate on a real database unless ORB_ALLOW_PLAIN_MIGRATE=1.
+    """
+    return manage("migrate", "--noinput", "-v", "0", env={**env, "ORB_ALLOW_PLAIN_MIGRATE": "1"})
+
+
 # --- the machine ----------------------------------------------------------------------------
 def machine_facts():
     facts = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
@@ -242,7 +250,7 @@ def sqlite_small(years):
     directory.mkdir(parents=True)
     started = time.perf_counter()
     env = django_env(f"sqlite:///{db}")
-    manage("migrate", "--noinput", "-v", "0", env=env)
+    plain_migrate(env)
     seeded = json.loads(run([sys.executable, str(BENCH / "seed.py"), "--years", str(years)], env=env).stdout.strip().splitlines()[-1])
     meta = {"params": wanted, "seed": seeded, "generate_s": round(time.perf_counter() - started, 1)}
     _finish_sqlite(db, meta)
@@ -334,7 +342,7 @@ def fresh_copy(base, label):
 def sqlite_plain(base, label, scenario):
     db = fresh_copy(base, label)
     cp = run(["cp", str(db), str(db) + ".bak"])
-    migrate = manage("migrate", "--noinput", "-v", "0", env=django_env(f"sqlite:///{db}", scenario))
+    migrate = plain_migrate(django_env(f"sqlite:///{db}", scenario))
     return {"seconds": round(cp.seconds + migrate.seconds, 3), "cp_s": cp.seconds, "migrate_s": migrate.seconds,
             "peak_rss_mb": migrate.maxrss_mb}
 
@@ -528,7 +536,7 @@ def pg_dataset(label, rows, years):
         pg_drop(conn, name)
         conn.execute(f'CREATE DATABASE "{name}"')
     env = django_env(pg_url(name))
-    manage("migrate", "--noinput", "-v", "0", env=env)
+    plain_migrate(env)
     seed = json.loads(run([sys.executable, str(BENCH / "seed.py"), "--years", str(years)], env=env).stdout.strip().splitlines()[-1])
     fill = dict(days=years * 365, first=seed["first"], pair=seed["pair_id"], user=seed["user_id"])
     with pg_connect(name) as conn:
@@ -559,7 +567,7 @@ def pg_plain(base, scenario):
     name, directory = pg_fresh(base)
     dump = run(["pg_dump", "-Fc", "-h", PG_DSN["host"], "-p", str(PG_DSN["port"]), "-U", PG_DSN["user"],
                 "-f", str(directory / f"{name}.dump"), name])
-    migrate = manage("migrate", "--noinput", "-v", "0", env=django_env(pg_url(name), scenario, directory))
+    migrate = plain_migrate(django_env(pg_url(name), scenario, directory))
     return {"seconds": round(dump.seconds + migrate.seconds, 3), "cp_s": dump.seconds,
             "migrate_s": migrate.seconds, "peak_rss_mb": migrate.maxrss_mb}
 
