@@ -6,8 +6,15 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orb.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # load the settings: a missing production value is one sentence
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(1)
     execute_from_command_line(sys.argv)
 
 

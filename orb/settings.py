@@ -4,12 +4,17 @@ DATABASE_URL        default sqlite:///<project>/data/orb.db (folder created on f
 ORB_BACKUP_DIR      where safe_migrate writes backups (default: beside the database;
                     data/backups/ for PostgreSQL)
 ORB_STATE_DIR       where safe_migrate keeps its journal and lock for PostgreSQL (default data/)
-DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS   production values
+DJANGO_SECRET_KEY   required whenever DEBUG is off (the app refuses to start without it)
+DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS   production values
+DJANGO_SECURE_SSL_REDIRECT   default on; 0 on a plain-HTTP ship LAN (then cookies are not Secure, no HSTS)
+DJANGO_BEHIND_PROXY         1 to trust X-Forwarded-Proto from a TLS-terminating proxy in front
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -23,10 +28,14 @@ def env_bool(name, default=False):
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
-    # A development-only key; production sets DJANGO_SECRET_KEY (check --deploy says so).
-    "django-insecure-orb-development-key-not-for-production"
-)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: set it to a long random value in the environment "
+            "(or DJANGO_DEBUG=1 for local development only)."
+        )
+    SECRET_KEY = "django-insecure-orb-development-key-not-for-production"
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -40,11 +49,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_extensions",
+    "axes",
     "orb",
     "soundings",
     "fueltickets",
 ]
+if DEBUG:
+    # Development helpers only: reset_db and friends must not be one typo away on a ship.
+    INSTALLED_APPS.append("django_extensions")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -56,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Keep last (django-axes): it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orb.urls"
@@ -96,7 +110,7 @@ ORB_STATE_DIR = os.environ.get("ORB_STATE_DIR") or str(DATA_DIR)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -112,17 +126,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "dashboard"
+# A session ends when the browser closes (a shared engine-room computer).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
+# Login throttling (django-axes): 5 failures for one user from one address lock that pair out
+# for 15 minutes; a successful login clears the count. Unlock early with
+# `manage.py axes_reset_username NAME` (or delete the row in the admin's Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+
+# Production hardening: on whenever DEBUG is off, so `check --deploy` is clean with HTTPS.
+# On a plain-HTTP ship LAN (DJANGO_SECURE_SSL_REDIRECT=0) cookies cannot be Secure (a browser
+# drops them on an http:// address that is not localhost, and login fails) and HSTS is off.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
+    CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+    if SECURE_SSL_REDIRECT:
+        SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+        SECURE_HSTS_PRELOAD = True
+    else:
+        SECURE_HSTS_SECONDS = 0
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# X-Forwarded-Proto is believed only when a TLS-terminating proxy in front sets it; otherwise any
+# client could claim HTTPS.
+if env_bool("DJANGO_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

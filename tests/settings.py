@@ -1,5 +1,10 @@
 """Test settings: the project's settings, with plain-HTTP test client behaviour."""
-from orb.settings import *  # noqa: F401,F403
+import os
+
+# DEBUG is off here, as on board, so the project's settings need a key; set before importing them.
+os.environ.setdefault("DJANGO_SECRET_KEY", "orb-test-only-secret-key-not-for-production-0123456789")
+
+from orb.settings import *  # noqa: E402,F401,F403
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

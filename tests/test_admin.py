@@ -177,3 +177,57 @@ def test_new_pair_in_admin_closes_the_previous(client, make_user, active_pair):
     active_pair.refresh_from_db()
     assert active_pair.deactivated_at is not None
     assert ServiceTankPair.active_pair().label == "14"
+
+
+# --- logins: throttling, session length (issue 10) -------------------------------------------------
+def login(client, password, address):
+    return client.post(reverse("admin:login"), {"username": "chief", "password": password, "next": "/admin/"},
+                       REMOTE_ADDR=address)
+
+
+def test_five_failed_logins_lock_the_user_out_from_that_address_until_reset(client, make_user):
+    from django.core.management import call_command
+    from django.test import Client
+
+    make_user("chief", group="Chief Engineer")
+    for _ in range(4):
+        assert login(client, "wrong-password", "10.0.0.1").status_code == 200  # the form again
+    assert login(client, "wrong-password", "10.0.0.1").status_code == 429  # the fifth failure locks
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 429  # even with the right password
+    assert "_auth_user_id" not in client.session
+
+    # Another address is not locked out (lockout is per user and address).
+    other = Client()
+    assert login(other, "pw-chief", "10.0.0.2").status_code == 302
+
+    # What the runbook tells the Chief Engineer to run.
+    call_command("axes_reset_username", "chief", stdout=open("/dev/null", "w"))
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 302
+
+
+def test_a_successful_login_resets_the_failures(client, make_user):
+    make_user("chief", group="Chief Engineer")
+    for _ in range(4):
+        login(client, "wrong-password", "10.0.0.1")
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert login(client, "wrong-password", "10.0.0.1").status_code == 200
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 302
+
+
+def test_the_session_cookie_ends_with_the_browser(client, make_user):
+    make_user("chief", group="Chief Engineer")
+    response = login(client, "pw-chief", "10.0.0.1")
+    assert response.status_code == 302
+    cookie = response.cookies["sessionid"]
+    assert cookie["expires"] == "" and cookie["max-age"] == ""
+
+
+def test_passwords_need_twelve_characters(db):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 12 characters"):
+        validate_password("Kx9!qTr4zW2")  # 11
+    validate_password("Kx9!qTr4zW2m")  # 12

@@ -7,11 +7,14 @@ how Django's own tests/migrations swaps migration sets: MIGRATION_MODULES.
 """
 import os
 
-from orb.settings import *  # noqa: F401,F403
+# DEBUG is off here, as on board, so the project's settings need a key; set before importing them.
+os.environ.setdefault("DJANGO_SECRET_KEY", "orb-test-only-secret-key-not-for-production-0123456789")
+
+from orb.settings import *  # noqa: E402,F401,F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.e2e.scenario"]  # noqa: F405
-if os.environ.get("ORB_THIRD_PARTY"):
-    # A real third-party app with many migrations, installed only for these tests.
+if os.environ.get("ORB_THIRD_PARTY") and "axes" not in INSTALLED_APPS:
+    # A real third-party app with many migrations (the project installs it for login throttling).
     INSTALLED_APPS.append("axes")
 MIGRATION_MODULES = {
     "scenario": os.environ.get("ORB_SCENARIO_MODULE")
