@@ -1,11 +1,12 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make run    set up .venv, migrate data/orb.db with safe_migrate, load the sounding tables,
 #               serve on http://127.0.0.1:8000/
-#   make test   the whole test suite (what CI runs)
+#   make test   the whole test suite (what CI runs); installs requirements-dev.txt too
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test setup migrate superuser check bench clean
 
@@ -14,6 +15,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# Test tools on top of production's packages (make run never installs them).
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 setup: $(STAMP)
 
@@ -27,13 +33,16 @@ run: migrate
 superuser: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py createsuperuser
 
-check: $(STAMP)
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+# The production settings (DEBUG off) need a secret key; these checks use a throwaway one.
+CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-key
 
-test: $(STAMP)
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+check: $(STAMP)
+	$(CHECK_ENV) $(PY) manage.py check
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: $(DEV_STAMP)
+	$(CHECK_ENV) $(PY) manage.py check
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 # Second pass: the app's suite on PostgreSQL (pytest-django creates and drops test_orb).
 # tests/e2e and the fault tests manage their own databases, PostgreSQL ones included.
