@@ -16,6 +16,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.e2e.scenario"]  # noqa: F405
 if os.environ.get("ORB_THIRD_PARTY") and "axes" not in INSTALLED_APPS:
     # A real third-party app with many migrations (the project installs it for login throttling).
     INSTALLED_APPS.append("axes")
+INSTALLED_APPS += [a for a in os.environ.get("ORB_EXTRA_APPS", "").split(",") if a and a not in INSTALLED_APPS]  # noqa: F405
 MIGRATION_MODULES = {
     "scenario": os.environ.get("ORB_SCENARIO_MODULE")
     or f"tests.e2e.scenarios.{os.environ.get('ORB_SCENARIO', 'base')}",
