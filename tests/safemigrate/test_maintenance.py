@@ -43,3 +43,26 @@ def test_requests_answer_503_during_maintenance_and_work_again_after(client, run
     finally:
         lock.release()
     assert client.get("/dashboard/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_maintenance_page_comes_before_the_schema_guard(client, run_lock):
+    """During a run the database is behind the code for a while: the page says maintenance."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from orb import schema_guard
+
+    schema_guard.memo.forget()
+    MigrationRecorder(connection).record_unapplied("fueltickets", "0003_meter_digits")
+    try:
+        run_lock.acquire(mode="upgrade", maintenance=True, run_id="t")
+        try:
+            response = client.get("/dashboard/")
+            assert response.status_code == 503
+            assert b"Database maintenance in progress" in response.content
+        finally:
+            run_lock.release()
+        response = client.get("/dashboard/")
+        assert response.status_code == 503 and b"python manage.py safe_migrate" in response.content
+    finally:
+        schema_guard.memo.forget()  # the row comes back with the test's rollback
