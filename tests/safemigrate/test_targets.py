@@ -23,7 +23,7 @@ def test_app_and_prefix(loader):
     ("nope", None, "No installed app with label 'nope'"),
     ("soundings", "0999", "has no migration '0999'"),
     ("auth", "000", "More than one migration"),
-    ("django_extensions", None, "does not have migrations"),
+    ("staticfiles", None, "does not have migrations"),
     (None, "0001", "needs its app label"),
 ])
 def test_bad_targets_are_usage_errors(loader, app, name, message):

@@ -145,7 +145,8 @@ def test_command_as_subprocess_on_a_real_file(tmp_path):
             capture_output=True, text=True, timeout=120,
         )
 
-    assert manage("migrate", "--noinput", "-v", "0").returncode == 0
+    migrated = manage("safe_migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
     first = manage("load_sounding_tables")
     assert first.returncode == 0, first.stderr
     second = manage("load_sounding_tables")
