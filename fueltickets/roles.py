@@ -4,6 +4,8 @@ Chief Engineer: every permission on the ORB models, except deleting ORB entries 
 weekly soundings (nobody may delete those; the admin refuses even superusers).
 Engineer: records fuel tickets and weekly soundings; views everything else.
 Viewer: views everything.
+The Chief Engineer also manages logins: he sees django-axes' login attempts and deletes a
+locked-out one to unlock its user (migration 0004_chief_engineer_unlocks_logins).
 """
 OUR_APPS = ("soundings", "fueltickets")
 MODELS = {
@@ -16,6 +18,8 @@ ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding"}
 CHIEF_ENGINEER = "Chief Engineer"
 ENGINEER = "Engineer"
 VIEWER = "Viewer"
+LOGIN_PERMISSIONS = [("axes", c) for c in ("view_accessattempt", "delete_accessattempt",
+                                             "view_accessfailurelog", "view_accesslog")]
 
 
 def _all_models():
@@ -34,4 +38,5 @@ def group_permissions():
         actions = ("add", "change", "view") if model in ENGINEER_RECORDS else ("view",)
         engineer.extend((app_label, f"{action}_{model}") for action in actions)
         viewer.append((app_label, f"view_{model}"))
+    chief.extend(LOGIN_PERMISSIONS)
     return {CHIEF_ENGINEER: chief, ENGINEER: engineer, VIEWER: viewer}

@@ -205,6 +205,31 @@ def test_five_failed_logins_lock_the_user_out_from_that_address_until_reset(clie
     assert login(client, "pw-chief", "10.0.0.1").status_code == 302
 
 
+def test_the_chief_engineer_unlocks_a_user_in_the_admin(client, make_user):
+    """Docs: the Chief Engineer deletes the locked-out attempt under Axes > Access attempts."""
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    make_user("chief", group="Chief Engineer")
+    for _ in range(5):
+        login(client, "wrong-password", "10.0.0.1")
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 429
+    attempt = AccessAttempt.objects.get(username="chief")
+
+    boss = Client()
+    boss.force_login(make_user("chief2", group="Chief Engineer"))
+    changelist = boss.get(reverse("admin:axes_accessattempt_changelist"))
+    assert changelist.status_code == 200 and b"chief" in changelist.content
+    deleted = boss.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not AccessAttempt.objects.filter(username="chief").exists()
+    assert login(client, "pw-chief", "10.0.0.1").status_code == 302
+
+    engineer = Client()
+    engineer.force_login(make_user("eng", group="Engineer"))
+    assert engineer.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
+
+
 def test_a_successful_login_resets_the_failures(client, make_user):
     make_user("chief", group="Chief Engineer")
     for _ in range(4):
