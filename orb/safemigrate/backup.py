@@ -1,22 +1,33 @@
 """Backups: naming, the sidecar beside each one, listing, verification and pruning.
 
-A backup is written to ``<name>.partial``, fsynced, checksummed and verified; then its
-sidecar ``<backup>.json`` (sha256, size, time, engine, the migration state it holds) is
-written, and only then is the file renamed to its final name.  So a run killed at any
-moment leaves either a complete backup with its sidecar, or files that are never offered
-as backups (``.partial*``, a sidecar without its backup); the next run that takes the
-lock removes those leftovers.
+A backup is written to ``<name>.partial-XXXXXXXX`` (a private file with an unpredictable
+name), fsynced, checksummed and verified; then its sidecar ``<backup>.json`` (sha256, size,
+time, engine, the migration state it holds) is written, and only then is the file renamed
+to its final name.  So a run killed at any moment leaves either a complete backup with its
+sidecar, or files that are never offered as backups (``.partial*``, ``.tmp-*``, a sidecar
+without its backup); the next run that takes the lock removes those leftovers.
+
+What counts as a backup (restore, list, prune): a regular file (not a symlink), owned by
+the user running safe_migrate, not writable by group or others, in a folder only its owner
+can write to, whose sha256 equals the one the journal recorded when safe_migrate wrote it.
+"Newest" is decided by the journal's order, never by a sidecar (anyone can write a sidecar).
+Backups and sidecars are created 0600, in folders created 0700.
 """
 import glob
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
+import stat
+import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from .errors import MigrationFailed, Refused, UsageError
-from .journal import now_iso
+from .journal import (PRIVATE_FILE, is_symlink_error, makedirs_private, now_iso, open_private,
+                      shared_folder_problem)
 
 CHUNK = 4 * 1024 * 1024
 PARTIAL = ".partial"
@@ -33,13 +44,42 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
+@contextmanager
+def private_umask():
+    """Files created inside are never readable by group or others, not even for an instant
+    (SQLite and pg_dump create their own companions: -journal files, dumps)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def new_partial(path):
+    """Create an empty private file with an unpredictable name beside ``path`` to write it into
+    (``<name>.partial-XXXXXXXX``, 0600, O_EXCL: never a file or link someone placed there)."""
+    fd, partial = tempfile.mkstemp(prefix=os.path.basename(path) + PARTIAL + "-",
+                                   dir=os.path.dirname(path) or ".")
+    os.close(fd)
+    return partial
+
+
 def write_json_atomic(path, data):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` through a private temporary file with an unpredictable name
+    (``<path>.tmp-XXXXXXXX``, recognised as a leftover if a kill stops us before the rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 @dataclass
@@ -56,6 +96,10 @@ class BackupInfo:
     checksums: dict = field(default_factory=dict)
     verified: bool = True
     problem: str | None = None
+    # Filled from the journal and the file itself (never from the sidecar):
+    journaled: bool = False
+    journal_index: int = -1
+    untrusted: str | None = None
 
     @property
     def sidecar(self):
@@ -63,6 +107,8 @@ class BackupInfo:
 
     def to_json(self):
         data = asdict(self)
+        for name in ("journaled", "journal_index", "untrusted"):
+            data.pop(name)
         data["state"] = self.applied
         return data
 
@@ -78,12 +124,16 @@ def read_sidecar(path):
     """BackupInfo for the backup at ``path`` from its sidecar; a problem is noted, never raised."""
     sidecar = path + ".json"
     try:
-        with open(sidecar) as handle:
+        with os.fdopen(os.open(sidecar, os.O_RDONLY | os.O_NOFOLLOW)) as handle:
             data = json.load(handle)
         if not isinstance(data, dict):
             raise ValueError("not an object")
     except FileNotFoundError:
         return BackupInfo(path=path, verified=False, problem="no sidecar (checksum unknown)")
+    except OSError as exc:
+        if is_symlink_error(exc):
+            return BackupInfo(path=path, verified=False, problem="its sidecar is a symbolic link (never followed)")
+        return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc.__class__.__name__}: {exc})")
     except (OSError, ValueError, RecursionError) as exc:
         return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc.__class__.__name__}: {exc})")
     known = {k: v for k, v in data.items() if k in SIDECAR_FIELDS and v is not None}
@@ -123,12 +173,23 @@ def stamp_now():
     return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
 
 
+def refuse_shared_folder(directory, *, what="backup folder"):
+    """Refuse a folder that others can write to: they could swap a backup or plant a link."""
+    shared = shared_folder_problem(directory)
+    if shared:
+        raise Refused(
+            f"The {what} {shared}, so anyone could replace or plant a backup there; make it writable "
+            f"only by its owner (chmod go-w {directory}) or choose another --backup-dir, and run again."
+        )
+
+
 def next_backup_path(backend):
     directory = backend.backup_dir
-    os.makedirs(directory, exist_ok=True)
+    makedirs_private(directory)
     base = os.path.join(directory, backend.backup_basename(stamp_now()))
     path, n = base + backend.backup_suffix, 1
-    while os.path.exists(path) or os.path.exists(path + PARTIAL) or os.path.exists(path + ".json"):
+    while (os.path.lexists(path) or os.path.lexists(path + ".json")
+           or glob.glob(glob.escape(path + PARTIAL) + "*")):
         n += 1
         path = f"{base}-{n}{backend.backup_suffix}"
     return path
@@ -136,10 +197,13 @@ def next_backup_path(backend):
 
 def create_backup(backend, *, run_id, kind, applied, checksums, report):
     """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed."""
+    refuse_shared_folder(backend.backup_dir)
     path = next_backup_path(backend)
-    partial = path + PARTIAL
     try:
-        backend.write_backup(partial, report=report)
+        partial = new_partial(path)
+        with private_umask():
+            backend.write_backup(partial, report=report)
+        os.chmod(partial, PRIVATE_FILE)
         digest = sha256_file(partial)
         size = os.path.getsize(partial)
         info = BackupInfo(
@@ -179,7 +243,7 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
 
 def _remove_attempt(path):
     """Remove every file of an unfinished backup attempt at ``path``."""
-    for leftover in [path, path + ".json", *glob.glob(glob.escape(path + PARTIAL) + "*"),
+    for leftover in [path, path + ".json", path + "-wal", *glob.glob(glob.escape(path + PARTIAL) + "*"),
                      *glob.glob(glob.escape(path + ".json.tmp-") + "*")]:
         try:
             os.unlink(leftover)
@@ -197,8 +261,8 @@ def fsync_path(path):
 
 
 def is_leftover(name):
-    """True for files of an unfinished backup: ``.partial`` (and SQLite's ``.partial-journal``),
-    a sidecar's temporary file."""
+    """True for files of an unfinished backup: ``.partial-XXXXXXXX`` (and SQLite's
+    ``-journal`` beside it), a sidecar's temporary ``.tmp-XXXXXXXX``."""
     return PARTIAL in name or ".tmp-" in name
 
 
@@ -215,7 +279,7 @@ def remove_leftovers(backend, *, report):
         if not name.startswith(prefix):
             continue
         path = os.path.join(directory, name)
-        orphan_sidecar = name.endswith(".json") and not os.path.exists(path[: -len(".json")])
+        orphan_sidecar = name.endswith(".json") and not os.path.lexists(path[: -len(".json")])
         if is_leftover(name) or orphan_sidecar:
             try:
                 os.unlink(path)
@@ -226,22 +290,28 @@ def remove_leftovers(backend, *, report):
     return removed
 
 
+def _copy_private(source, dest, *, exclusive):
+    """Copy the bytes of ``source`` into ``dest`` (0600, never through a symbolic link)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    with open(source, "rb") as src, os.fdopen(open_private(dest, flags), "wb") as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
 def byte_copy(backend, *, run_id):
     """Keep the bytes of a damaged (or missing) database as they are; marked unverified."""
-    import shutil
-
+    refuse_shared_folder(backend.backup_dir)
     path = next_backup_path(backend)
-    partial = path + PARTIAL
     info = BackupInfo(path=path, created_at=now_iso(), engine=backend.engine, database=backend.label,
                       kind="safety", run_id=run_id, verified=False)
     try:
+        partial = new_partial(path)
         if backend.exists():
-            shutil.copyfile(backend.label, partial)
+            _copy_private(backend.label, partial, exclusive=False)
             # Commits still in the write-ahead log belong to the current state: keep them beside it.
             if os.path.exists(backend.label + "-wal"):
-                shutil.copyfile(backend.label + "-wal", path + "-wal")
-        else:
-            open(partial, "wb").close()
+                _copy_private(backend.label + "-wal", path + "-wal", exclusive=True)
         info.sha256 = sha256_file(partial)
         info.size = os.path.getsize(partial)
         write_json_atomic(info.sidecar, info.to_json())
@@ -255,17 +325,97 @@ def byte_copy(backend, *, run_id):
     return info
 
 
-def verify_backup(backend, info):
-    """A sentence saying why ``info`` cannot be restored from, or None when it is sound."""
+# --- what counts as a backup --------------------------------------------------------------
+def journal_backups(records):
+    """{path: {"sha256", "index", "run_id"}} of every file safe_migrate wrote, per the journal.
+
+    A run's ``backup`` is the file it wrote, except in a restore, whose ``backup`` is the
+    file it restored *from* (which may be a --foreign file): only its ``safety_backup`` was
+    written by it.  A later record of the same path wins."""
+    entries = {}
+    for index, record in enumerate(records):
+        keys = ("safety_backup",) if record.get("mode") == "restore" else ("backup", "safety_backup")
+        for key in keys:
+            entry = record.get(key)
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str):
+                entries[os.path.abspath(entry["path"])] = {
+                    "sha256": entry["sha256"], "index": index, "run_id": record.get("id")}
+    return entries
+
+
+def file_problem(path):
+    """Why the file at ``path`` could not be trusted whatever its bytes (a phrase), or None:
+    it must be a regular file (lstat: a symbolic link is never followed) owned by this user,
+    not writable by group or others, in a folder only its owner can write to."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "the file is missing"
+    except OSError as exc:
+        return f"it cannot be examined ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symbolic link, not a file safe_migrate wrote"
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if info.st_uid != os.geteuid():
+        return f"it is owned by uid {info.st_uid}, not by the user running safe_migrate (uid {os.geteuid()})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"it is writable by group or others (mode {stat.S_IMODE(info.st_mode):o})"
+    shared = shared_folder_problem(os.path.dirname(path))
+    if shared:
+        return f"its folder {shared}"
+    return None
+
+
+def trust_problem(path, entry, *, hash_file=True):
+    """Why ``path`` does not count as a backup (a phrase), or None.  ``entry`` is its
+    ``journal_backups`` entry (None: the journal has no record of safe_migrate writing it)."""
+    problem = file_problem(path)
+    if problem:
+        return problem
+    if entry is None:
+        return "the journal has no record of safe_migrate writing it"
+    if hash_file and sha256_file(path) != entry["sha256"]:
+        return "its bytes no longer match the sha256 recorded when it was taken"
+    return None
+
+
+def describe(path, entries):
+    """BackupInfo of ``path``: the sidecar for what it holds, the journal and the file itself
+    for whether it counts (its sha256 is the journal's, never the sidecar's)."""
+    path = os.path.abspath(path)
+    info = read_sidecar(path)
+    entry = entries.get(path)
+    if entry is not None:
+        info.journaled = True
+        info.journal_index = entry["index"]
+        info.sha256 = entry["sha256"]
+        info.run_id = info.run_id or entry["run_id"]
+    info.untrusted = trust_problem(path, entry, hash_file=False)
+    return info
+
+
+def count_problem(info, *, hash_file=True):
+    """Why ``info`` does not count as a backup (file, journal, sidecar, size, bytes), or None."""
+    if info.untrusted:
+        return info.untrusted
     if info.problem:
         return info.problem
-    if not os.path.exists(info.path):
-        return "the file is missing"
+    if not hash_file:
+        return None
     size = os.path.getsize(info.path)
     if info.size is not None and size != info.size:
         return f"its size is {size} bytes, the sidecar says {info.size} (truncated or replaced)"
     if sha256_file(info.path) != info.sha256:
         return "its bytes no longer match the sha256 recorded when it was taken"
+    return None
+
+
+def verify_backup(backend, info):
+    """A phrase saying why ``info`` cannot be restored from, or None when it is sound."""
+    problem = count_problem(info)
+    if problem:
+        return problem
     problems = backend.verify_backup_file(info.path)
     if problems:
         return f"its integrity check failed ({problems[0]})"
@@ -273,22 +423,20 @@ def verify_backup(backend, info):
 
 
 def known_backups(backend, journal_records):
-    """Every backup of this database, newest first: the backup dir plus paths in the journal."""
-    paths = set()
+    """Every backup of this database and every file named like one: first those the journal
+    says safe_migrate wrote, newest first by the journal's order; then the other files in the
+    backup folder (which never count), by name."""
+    entries = journal_backups(journal_records)
+    paths = {path for path in entries if os.path.lexists(path)}
     pattern = os.path.join(glob.escape(backend.backup_dir), backend.backup_basename("") + "*")
-    for path in glob.glob(pattern):
+    for path in glob.glob(pattern):  # dangling symbolic links included
         # Sidecars, leftovers of a killed run, and SQLite's own companions of a file that was
         # opened (-wal, -shm, -journal) are not backups.
         if path.endswith((".json", "-wal", "-shm", "-journal")) or is_leftover(os.path.basename(path)):
             continue
         paths.add(os.path.abspath(path))
-    for record in journal_records:
-        for key in ("backup", "safety_backup"):
-            entry = record.get(key)
-            if isinstance(entry, dict) and entry.get("path") and os.path.exists(entry["path"]):
-                paths.add(os.path.abspath(entry["path"]))
-    infos = [read_sidecar(path) for path in paths]
-    infos.sort(key=lambda i: (i.created_at or "", i.path), reverse=True)
+    infos = [describe(path, entries) for path in paths]
+    infos.sort(key=lambda i: (i.journaled, i.journal_index, i.path), reverse=True)
     return infos
 
 
@@ -296,14 +444,41 @@ def find_backup(backend, name, journal_records):
     """Resolve a --restore argument (a path, or a name in the backup directory)."""
     candidates = [name, os.path.join(backend.backup_dir, name)]
     for candidate in candidates:
-        if os.path.isfile(candidate):
+        if os.path.lexists(candidate) and not os.path.isdir(candidate):
             if candidate.endswith(".json"):
                 raise UsageError(f"{name} is a sidecar; name the backup file beside it instead.")
-            return read_sidecar(os.path.abspath(candidate))
+            return describe(candidate, journal_backups(journal_records))
     raise UsageError(
         f"No backup file {name!r} (looked in the current directory and {backend.backup_dir}); "
         "see `manage.py safe_migrate --list-backups` for the backups there are."
     )
+
+
+def adopt_interrupted(backend, run_id):
+    """Journal entries for the backups a killed run finished but never journaled.
+
+    The next run that takes over the dead run's lock calls this: a complete backup (final name,
+    sidecar naming ``run_id``) that passes the file checks and whose bytes match its sidecar is
+    recorded in the "interrupted" record, so it counts.  Returns {"backup"|"safety_backup": entry}."""
+    adopted = {}
+    directory = backend.backup_dir
+    if not run_id or not os.path.isdir(directory):
+        return adopted
+    for path in sorted(glob.glob(os.path.join(glob.escape(directory), backend.backup_basename("") + "*"))):
+        name = os.path.basename(path)
+        if name.endswith((".json", "-wal", "-shm", "-journal")) or is_leftover(name):
+            continue
+        info = read_sidecar(path)
+        if info.problem or info.run_id != run_id or file_problem(path):
+            continue
+        try:
+            if sha256_file(path) != info.sha256:
+                continue
+        except OSError:
+            continue
+        key = "safety_backup" if info.kind == "safety" else "backup"
+        adopted[key] = {"path": os.path.abspath(path), "sha256": info.sha256, "adopted": True}
+    return adopted
 
 
 def delete_backup(info):

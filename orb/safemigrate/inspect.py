@@ -84,7 +84,9 @@ class Inspector:
                     "pending": [k[1] for k in ordered if k not in applied],
                 }
         holder = self.backend.lock_holder()
-        known = backups.known_backups(self.backend, records)
+        # The newest backup the journal says safe_migrate wrote (not hashed here: --status stays fast).
+        known = [b for b in backups.known_backups(self.backend, records)
+                 if b.journaled and backups.count_problem(b, hash_file=False) is None]
         last = records[-1] if records else None
         warnings = [f"{name} was edited since it was applied ({path})" for name, path in drift.changed]
         warnings += [f"{name} is applied but its file is missing" for name in drift.missing]
@@ -139,19 +141,27 @@ class Inspector:
                        payload=runs, summary=lines)
 
     def list_backups(self):
+        """Every backup, newest first by the journal, each checked by the rule restore and prune
+        apply (file, owner, mode, folder, journal, sha256); files that fail it are listed as not
+        counted, with the reason."""
         found = backups.known_backups(self.backend, self._records())
-        lines = []
+        lines, payload, counted = [], [], 0
         for info in found:
+            problem = backups.count_problem(info)
+            counted += problem is None
             lines.append(f"{info.path}")
             lines.append(f"    {info.created_at or '?'}  {human_bytes(info.size) if info.size is not None else '?'}"
                          f"  sha256 {(info.sha256 or '?')[:16]}  {info.kind}  {info.state_summary()}")
-        payload = [
-            {"path": b.path, "created_at": b.created_at, "size": b.size, "sha256": b.sha256,
-             "state": b.applied, "kind": b.kind, "verified": b.verified, "problem": b.problem}
-            for b in found
-        ]
-        return Outcome(state=f"Database unchanged: {len(found)} backup(s).", payload=payload,
-                       summary=lines or ["No backups."])
+            if problem:
+                lines.append(f"    not counted: {problem}")
+            payload.append({"path": info.path, "created_at": info.created_at, "size": info.size,
+                            "sha256": info.sha256, "state": info.applied, "kind": info.kind,
+                            "verified": info.verified and problem is None, "counted": problem is None,
+                            "problem": problem})
+        others = len(found) - counted
+        return Outcome(state=f"Database unchanged: {counted} backup(s)"
+                             + (f", and {others} file(s) that do not count." if others else "."),
+                       payload=payload, summary=lines or ["No backups."])
 
 
 def _run_line(record):

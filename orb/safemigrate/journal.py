@@ -2,11 +2,16 @@
 
 A line cut short by a kill is skipped when reading (and reported as a note), so a
 torn write never hides the records before it.
+
+The journal is private (0600, in a folder created 0700) and is never opened through a
+symbolic link; the helpers for private files used by the lock and the backups live here.
 """
+import errno
 import getpass
 import json
 import os
 import socket
+import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +33,49 @@ def new_run_id():
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def makedirs_private(directory):
+    """Create ``directory`` (and missing parents) as 0700; an existing folder is left as it is."""
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(directory, PRIVATE_DIR)
+
+
+def shared_folder_problem(directory):
+    """A phrase saying why others could change files in ``directory``, or None when only its
+    owner can (group- or world-writable folders let anyone swap a backup or plant a link)."""
+    try:
+        info = os.stat(directory)
+    except FileNotFoundError:
+        return None
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        who = "everyone" if info.st_mode & stat.S_IWOTH else "its group"
+        return f"{directory} is writable by others ({who}; mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def open_private(path, flags):
+    """``os.open`` that never follows a symbolic link and creates the file 0600; an existing file
+    of ours is made 0600.  A symbolic link raises OSError(ELOOP)."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
+    try:
+        info = os.fstat(fd)
+        if stat.S_IMODE(info.st_mode) != PRIVATE_FILE and info.st_uid == os.geteuid() and flags & (
+                os.O_WRONLY | os.O_RDWR):
+            os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def is_symlink_error(exc):
+    return isinstance(exc, OSError) and exc.errno == errno.ELOOP
+
+
 @dataclass
 class JournalRead:
     records: list = field(default_factory=list)
@@ -40,27 +88,38 @@ class Journal:
 
     def append(self, record):
         line = json.dumps(record, sort_keys=True, default=str) + "\n"
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        makedirs_private(os.path.dirname(self.path))
+        # O_RDWR (not O_WRONLY) so the last byte can be read back through the same descriptor.
+        fd = open_private(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
             # A previous writer killed mid-line leaves no newline at the end; start afresh.
-            if os.fstat(fd).st_size and not self._ends_with_newline():
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = "\n" + line
             os.write(fd, line.encode())
             os.fsync(fd)
         finally:
             os.close(fd)
 
-    def _ends_with_newline(self):
-        with open(self.path, "rb") as handle:
-            handle.seek(-1, os.SEEK_END)
-            return handle.read(1) == b"\n"
+    def symlink_problem(self):
+        """A sentence when the journal's path is a symbolic link (never followed), else None."""
+        if os.path.islink(self.path):
+            return (f"The journal {self.path} is a symbolic link, which safe_migrate never follows; "
+                    "move it away (keep its target if it is the real journal) and run again.")
+        return None
 
     def read(self):
         result = JournalRead()
-        if not os.path.exists(self.path):
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
             return result
-        with open(self.path, "rb") as handle:
+        except OSError as exc:
+            reason = ("it is a symbolic link, which is never followed" if is_symlink_error(exc)
+                      else exc.strerror or str(exc))
+            result.problems.append(f"The journal {self.path} was not read ({reason}).")
+            return result
+        with os.fdopen(fd, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 raw = raw.strip()
                 if not raw:

@@ -5,6 +5,9 @@ mode and whether maintenance is on.  The holder keeps an exclusive ``flock`` on 
 the whole run, so the kernel frees the lock the moment the holder dies, even by SIGKILL:
 a lock file whose ``flock`` can be taken is stale (its process is gone) and is taken
 over, never obeyed.  This is sturdier than judging staleness by pid alone (pids are reused).
+
+The lock file is private (0600, its folder created 0700) and never opened through a
+symbolic link (the backend's ``check_writable`` refuses a state folder others can write to).
 """
 import fcntl
 import json
@@ -14,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import Refused
-from .journal import now_iso
+from .journal import is_symlink_error, makedirs_private, now_iso, open_private
 
 
 @dataclass
@@ -32,7 +35,7 @@ class Holder:
 
 def read_holder(path):
     try:
-        with open(path) as handle:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW)) as handle:
             data = json.load(handle)
         return Holder(
             pid=int(data.get("pid", 0)),
@@ -49,7 +52,7 @@ def read_holder(path):
 def live_holder(path):
     """The holder of a live lock at ``path``, or None when free or stale."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
     try:
@@ -85,14 +88,21 @@ class FileLock:
         self.fd = None
 
     def acquire(self, *, mode, maintenance, run_id):
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        makedirs_private(os.path.dirname(self.path) or ".")
         for _ in range(20):
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = open_private(self.path, os.O_RDWR | os.O_CREAT)
             except PermissionError as exc:
                 raise Refused(
                     f"Cannot create the lock file {self.path} ({exc.strerror}); make its "
                     "directory writable for this user and run again."
+                ) from exc
+            except OSError as exc:
+                if not is_symlink_error(exc):
+                    raise
+                raise Refused(
+                    f"The lock file {self.path} is a symbolic link, which safe_migrate never follows; "
+                    "remove the link and run again."
                 ) from exc
             if not _flock_exclusive(fd):
                 os.close(fd)
@@ -105,7 +115,7 @@ class FileLock:
             # The file may have been unlinked by a holder that just finished: check the
             # path still names the file we locked, else start over.
             try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                same = os.fstat(fd).st_ino == os.lstat(self.path).st_ino
             except FileNotFoundError:
                 same = False
             if not same:

@@ -21,7 +21,7 @@ from .outcome import Outcome
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
 from .preservation import counts_from_json
 from .rehearsal import rehearse
-from .runs import rollbackable_backups, rollback_candidate, rows_written_since
+from .runs import rollback_candidate, rows_written_since
 from .sizes import human_bytes
 from .targets import resolve_targets
 
@@ -34,7 +34,7 @@ class Engine:
         self.backend = backend_for(connection, backup_dir=backup_dir)
         self.journal = Journal(self.backend.journal_path)
         self.report = Reporter(progress)
-        self.confirm = confirm or (lambda question: False)
+        self.confirm = confirm or (lambda question, **kwargs: False)
         self.interactive = interactive
         self.lock = None
         self.timings = {}
@@ -88,6 +88,8 @@ class Engine:
                 "outcome": "interrupted",
                 "note": f"recorded by run {self.run_id}, which found its lock (pid {stale.pid}) stale",
                 "database": self.backend.label,
+                # A backup the dead run finished but never journaled counts once recorded here.
+                **backups.adopt_interrupted(self.backend, stale.run_id),
             })
         self.backend.cleanup_leftovers(report=self.report)
         backups.remove_leftovers(self.backend, report=self.report)
@@ -412,12 +414,23 @@ class Engine:
             self._end()
 
     # --- restore ------------------------------------------------------------------------
-    def restore(self, *, name=None):
+    def restore(self, *, name=None, foreign=False):
         records = self.read_journal()
+        if foreign:
+            return self._restore_foreign(name, records)
         if name:
             chosen = backups.find_backup(self.backend, name, records)
+            if chosen.untrusted:
+                good = self._first_good_backup(records, exclude=chosen.path)
+                hint = f" A backup that does count: {good.path}." if good else ""
+                raise Refused(
+                    f"The file {chosen.path} does not count as a backup ({chosen.untrusted}), so it was not "
+                    f"restored and nothing was changed; if you know where it comes from, run "
+                    f"`safe_migrate --restore {chosen.path} --foreign` and type its name to confirm.{hint}"
+                )
         else:
-            found = backups.known_backups(self.backend, records)
+            # "Newest" is the journal's order, never a sidecar's date: files nobody journaled are never chosen.
+            found = [info for info in backups.known_backups(self.backend, records) if info.journaled]
             backups.require_backups(found)
             chosen = found[0]
         problem = backups.verify_backup(self.backend, chosen)
@@ -430,11 +443,43 @@ class Engine:
             f"(taken {chosen.created_at})? Rows written since then are kept only in the safety backup."
         ):
             raise Refused("Restore cancelled; nothing was changed.")
+        return self._replace_with(chosen, foreign=False)
+
+    def _restore_foreign(self, name, records):
+        """``--restore PATH --foreign``: a file safe_migrate did not write (or cannot vouch for),
+        restored only after the backend's checks and the operator typing its name."""
+        if not name:
+            raise UsageError("--foreign goes with --restore PATH: name the file to restore.")
+        if not self.interactive:
+            raise Refused("--foreign needs an interactive confirmation (the operator types the file's name), so it cannot "
+                          "run with --noinput; run it again without --noinput.")
+        chosen = backups.find_backup(self.backend, name, records)
+        problems = self.backend.foreign_backup_problems(chosen.path)
+        if problems:
+            raise Refused(f"The file {chosen.path} cannot be restored: {problems[0]}; nothing was changed. "
+                          "Choose another file (see `safe_migrate --list-backups`).")
+        chosen.sha256 = backups.sha256_file(chosen.path)
+        typed = os.path.basename(chosen.path)
+        why = chosen.untrusted or "safe_migrate can vouch for it"
+        if not self.confirm(
+            f"{chosen.path} is a foreign file: safe_migrate cannot vouch for it ({why}). "
+            f"Replace the database {self.backend.label} with it? Rows written since it was made are kept only "
+            f"in the safety backup.", expect=typed,
+        ):
+            raise Refused(f"Restore cancelled (the name {typed!r} was not typed); nothing was changed.")
+        return self._replace_with(chosen, foreign=True)
+
+    def _replace_with(self, chosen, *, foreign):
+        """Take the safety backup, then copy ``chosen`` into the live database; journal it."""
         self._begin("restore", maintenance=True)
         safety = None
+        extra = {"foreign": True} if foreign else {}
         try:
             with self.stage("safety_backup", "Taking a safety backup of the current database"):
                 safety = self._safety_backup()
+            if foreign and backups.sha256_file(chosen.path) != chosen.sha256:
+                raise Refused(f"The file {chosen.path} changed after it was confirmed; nothing was restored. "
+                              "Run the restore again.", state=f"Database unchanged; a safety backup is in {safety.path}.")
             with self.stage("restore", f"Restoring {os.path.basename(chosen.path)}"):
                 self.backend.restore_from(chosen.path, report=self.report)
             with self.stage("verify", "Verifying the restored database"):
@@ -443,24 +488,50 @@ class Engine:
                 raise MigrationFailed(f"The restored database failed its integrity check ({problems[0]}).",
                                       state=f"Database restored from {chosen.path}, but it failed the check; "
                                             f"the previous state is in {safety.path}.")
+            if foreign:
+                # A foreign file has no sidecar to trust: read its state from the restored database,
+                # and leave the migration files' checksums to be recorded on first sight.
+                applied, checksums = self._applied_now(), None
+            else:
+                applied, checksums = chosen.applied, chosen.checksums
             record = self._record(
                 mode="restore", outcome="applied", migrations=[],
                 backup={"path": chosen.path, "sha256": chosen.sha256},
-                safety_backup={"path": safety.path, "sha256": safety.sha256, "verified": safety.verified},
-                applied_after=chosen.applied, checksums=chosen.checksums,
+                safety_backup=self._safety_entry(safety),
+                applied_after=applied, checksums=checksums, **extra,
             )
             return Outcome(state=f"Database restored from {chosen.path}; the previous state is kept in "
                                  f"{safety.path}.", payload=record)
         except SafeMigrateError as exc:
-            self._record(mode="restore", outcome="failed", migrations=[], error=exc.message,
-                         backup={"path": chosen.path, "sha256": chosen.sha256})
+            self._record(mode="restore", outcome="refused" if exc.exit_code == 3 else "failed", migrations=[],
+                         error=exc.message, backup={"path": chosen.path, "sha256": chosen.sha256},
+                         safety_backup=self._safety_entry(safety), **extra)
+            raise
+        except BaseException as exc:
+            self._record(mode="restore", outcome="failed", migrations=[], error=f"{exc.__class__.__name__}: {exc}",
+                         backup={"path": chosen.path, "sha256": chosen.sha256},
+                         safety_backup=self._safety_entry(safety), **extra)
             raise
         finally:
             self._end()
 
+    @staticmethod
+    def _safety_entry(safety):
+        """The journal entry of a safety backup (what makes it count as a backup), or None."""
+        if safety is None:
+            return None
+        return {"path": safety.path, "sha256": safety.sha256, "verified": safety.verified}
+
+    def _applied_now(self):
+        try:
+            with self.backend.read_only():
+                return self._applied_names(MigrationLoader(self.connection).applied_migrations)
+        except Exception:
+            return None
+
     def _first_good_backup(self, records, *, exclude):
         for info in backups.known_backups(self.backend, records):
-            if info.path != exclude and backups.verify_backup(self.backend, info) is None:
+            if info.journaled and info.path != exclude and backups.verify_backup(self.backend, info) is None:
                 return info
         return None
 
@@ -483,30 +554,17 @@ class Engine:
         if keep is None or keep < 1:
             raise UsageError("--prune-backups needs --keep N with N at least 1 (the newest backup is never deleted).")
         records = self.read_journal()
-        found = backups.known_backups(self.backend, records)
-        protected = {os.path.abspath(path): run_id for run_id, path in rollbackable_backups(records)}
-        # Only backups that can be restored from count towards N: an unverified safety copy of a
-        # damaged database, or a file with a broken sidecar, never pushes a good backup out.
-        usable = [info for info in found if info.verified and not info.problem]
-        newest_usable = {os.path.abspath(info.path) for info in usable[:keep]}
-        kept, delete, reasons = [], [], {}
-        for info in found:
-            path = os.path.abspath(info.path)
-            if path in newest_usable:
-                kept.append(info)
-            elif path in protected:
-                kept.append(info)
-                reasons[info.path] = f"kept: taken by run {protected[path]}, which --rollback can still undo"
-            elif not usable and info is found[0]:
-                kept.append(info)
-                reasons[info.path] = "kept: the newest backup (none verifies, so none is deleted for it)"
-            else:
-                delete.append(info)
+        decision = self._prune_decision(records, keep=keep)
+        kept, delete, reasons, left_alone = (decision[k] for k in ("kept", "delete", "reasons", "left_alone"))
+        lines = self._prune_lines(decision, keep=keep)
+        payload = {"kept": [b.path for b in kept], "reasons": reasons, "not_counted": left_alone}
         if not delete:
-            return Outcome(state=f"Backups unchanged: {len(found)} backup(s), none beyond the newest {keep}.",
-                           payload={"deleted": [], "kept": [b.path for b in kept], "reasons": reasons})
+            extra = f" and {len(reasons)} beyond them (reasons above)" if reasons else ""
+            return Outcome(state=f"Backups unchanged: kept {len(kept)} backup(s), the newest "
+                                 f"{decision['newest']} verified{extra}; nothing to delete.",
+                           payload={"deleted": [], **payload}, summary=lines)
         if self.interactive and not self.confirm(
-            "Delete these backups?\n" + "\n".join(f"  {b.path}" for b in delete)
+            "\n".join(lines) + "\nDelete these backups?\n" + "\n".join(f"  {b.path}" for b in delete)
         ):
             raise Refused("Prune cancelled; no backup was deleted.", state="Database unchanged; backups unchanged.")
         self._begin("prune", maintenance=False)
@@ -514,14 +572,55 @@ class Engine:
             for info in delete:
                 backups.delete_backup(info)
                 self.report.note(f"Deleted {info.path}")
-            for path, why in reasons.items():
-                self.report.note(f"Kept {path} ({why})")
             record = self._record(mode="prune", outcome="applied", migrations=[],
-                                  deleted=[b.path for b in delete], kept=[b.path for b in kept])
+                                  deleted=[b.path for b in delete], kept=[b.path for b in kept],
+                                  kept_reasons=reasons, not_counted=left_alone)
         finally:
             self._end()
-        return Outcome(state=f"Database unchanged; deleted {len(delete)} backup(s), kept {len(kept)}.",
-                       payload=record)
+        extra = f" + {len(reasons)} beyond them" if reasons else ""
+        return Outcome(state=f"Database unchanged; deleted {len(delete)} backup(s), kept {len(kept)} (the newest "
+                             f"{decision['newest']} verified{extra}).",
+                       payload={**record, "reasons": reasons}, summary=lines)
+
+    def _prune_decision(self, records, *, keep):
+        """Which backups prune keeps (and why, beyond the newest ``keep``), deletes, and leaves alone.
+
+        Policy: the newest ``keep`` verified backups, plus the backup of the run --rollback would
+        undo next (only that one: undoing older runs is a reversible migration, not a restore).
+        Files safe_migrate did not write (or cannot vouch for) are never counted and never deleted."""
+        found = backups.known_backups(self.backend, records)
+        ours = [info for info in found if info.journaled and not info.untrusted]
+        left_alone = {info.path: info.untrusted for info in found if info.untrusted}
+        usable = [info for info in ours if info.verified and backups.verify_backup(self.backend, info) is None]
+        newest = {info.path for info in usable[:keep]}
+        candidate, _ = rollback_candidate(records, applied=None)
+        entry = (candidate or {}).get("backup")
+        next_rollback = os.path.abspath(entry["path"]) if isinstance(entry, dict) and entry.get("path") else None
+        kept, delete, reasons = [], [], {}
+        for info in ours:
+            if info.path in newest:
+                kept.append(info)
+            elif info.path == next_rollback:
+                kept.append(info)
+                reasons[info.path] = (f"taken by run {candidate['id']}, the run `--rollback` would undo next "
+                                      "(kept whatever N is)")
+            elif not usable and info is ours[0]:
+                kept.append(info)
+                reasons[info.path] = "the newest backup (none verifies, so none is deleted for it)"
+            else:
+                delete.append(info)
+        return {"kept": kept, "delete": delete, "reasons": reasons, "left_alone": left_alone,
+                "newest": len(newest)}
+
+    @staticmethod
+    def _prune_lines(decision, *, keep):
+        lines = [f"Keeping the newest {decision['newest']} verified backup(s) (--keep {keep}):"]
+        lines += [f"  {info.path}" for info in decision["kept"] if info.path not in decision["reasons"]]
+        for path, why in decision["reasons"].items():
+            lines.append(f"Kept beyond the newest {keep}: {path} ({why})")
+        for path, why in decision["left_alone"].items():
+            lines.append(f"Not counted, left alone: {path} ({why})")
+        return lines
 
 
 class NothingToRollBack(SafeMigrateError):

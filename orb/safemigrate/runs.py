@@ -1,5 +1,5 @@
-"""Reading the journal for decisions: which run ``--rollback`` would undo, and what a
-restore would cost."""
+"""Reading the journal for decisions: which run ``--rollback`` would undo (and so which one
+backup prune keeps beyond N), and what a restore would cost."""
 
 
 def _changes(records):
@@ -44,25 +44,6 @@ def rollback_candidate(records, *, applied):
             "(safe_migrate APP MIGRATION) or use --restore."
         )
     return candidate, None
-
-
-def rollbackable_backups(records):
-    """(run id, backup path) of every run repeated --rollback could still undo, newest first.
-
-    Walks back from the newest change: forwards upgrades not yet rolled back, stopping at a
-    restore or a backwards run (past those, --rollback refuses).
-    """
-    changes = _changes(records)
-    rolled = {r.get("rolls_back") for r in changes if r.get("mode") == "rollback"}
-    result = []
-    for record in reversed(changes):
-        if record.get("mode") == "restore" or (record.get("mode") == "upgrade" and record.get("direction") == "backwards"):
-            break
-        if record.get("mode") == "upgrade" and record["id"] not in rolled:
-            backup = record.get("backup")
-            if isinstance(backup, dict) and backup.get("path"):
-                result.append((record["id"], backup["path"]))
-    return result
 
 
 def rows_written_since(backend, backup_path):

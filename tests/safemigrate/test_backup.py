@@ -61,3 +61,60 @@ def test_foreign_key_problems_of_a_committed_file(tmp_path):
     conn.close()
     [problem] = backend.foreign_key_problems()
     assert "1 row(s) point at missing rows" in problem and "child" in problem
+
+
+def test_sidecar_temporary_name_is_not_predictable_and_never_followed(tmp_path):
+    """The old temporary name was ``<sidecar>.tmp-<pid>``: a symlink planted there was written through."""
+    import stat
+
+    from orb.safemigrate.backup import is_leftover, write_json_atomic
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    sidecar = tmp_path / "orb.db.backup-20260101_000000.json"
+    os.symlink(victim, f"{sidecar}.tmp-{os.getpid()}")
+    write_json_atomic(str(sidecar), {"sha256": "ab"})
+    assert victim.read_text() == "keep me"
+    assert json.loads(sidecar.read_text()) == {"sha256": "ab"}
+    assert stat.S_IMODE(os.lstat(sidecar).st_mode) == 0o600
+    leftovers = [n for n in os.listdir(tmp_path) if n not in ("victim", sidecar.name)]
+    assert leftovers == [f"{sidecar.name}.tmp-{os.getpid()}"]  # only the planted link; ours was renamed
+    assert is_leftover(leftovers[0])
+
+
+def test_partial_backup_names_are_unpredictable_private_and_recognised_as_leftovers(tmp_path):
+    import stat
+
+    from orb.safemigrate.backup import is_leftover, new_partial
+
+    first, second = new_partial(str(tmp_path / "orb.db.backup-x")), new_partial(str(tmp_path / "orb.db.backup-x"))
+    assert first != second
+    for partial in (first, second):
+        assert stat.S_IMODE(os.lstat(partial).st_mode) == 0o600
+        assert is_leftover(os.path.basename(partial)) and is_leftover(os.path.basename(partial) + "-journal")
+
+
+def test_only_files_safe_migrate_wrote_and_journaled_count(tmp_path):
+    from orb.safemigrate.backup import journal_backups, trust_problem
+
+    backup = tmp_path / "orb.db.backup-20260101_000000"
+    backup.write_bytes(b"backup bytes")
+    os.chmod(backup, 0o600)
+    digest = sha256_file(backup)
+    records = [{"id": "r1", "mode": "upgrade", "backup": {"path": str(backup), "sha256": digest}},
+               # a restore's "backup" is the file it restored from, not one it wrote
+               {"id": "r2", "mode": "restore", "backup": {"path": str(tmp_path / "other"), "sha256": "x"}}]
+    (tmp_path / "other").write_bytes(b"restored from, never written by safe_migrate")
+    os.chmod(tmp_path / "other", 0o600)
+    entries = journal_backups(records)
+    assert set(entries) == {str(backup)}
+    assert trust_problem(str(backup), entries.get(str(backup))) is None
+    assert "journal" in trust_problem(str(tmp_path / "other"), entries.get(str(tmp_path / "other")))
+    link = tmp_path / "orb.db.backup-20270101_000000"
+    os.symlink(backup, link)
+    assert "symbolic link" in trust_problem(str(link), {"sha256": digest, "index": 0})
+    os.chmod(backup, 0o620)
+    assert "writable by group or others" in trust_problem(str(backup), entries[str(backup)])
+    os.chmod(backup, 0o600)
+    backup.write_bytes(b"other bytes!")
+    assert "sha256" in trust_problem(str(backup), entries[str(backup)])

@@ -74,3 +74,39 @@ def test_a_reader_checking_the_flag_does_not_look_like_another_run(tmp_path):
         assert stale.pid == 999999
     finally:
         lock.release()
+
+
+def test_lock_file_is_private_and_a_symlink_is_refused(tmp_path):
+    import stat
+
+    path = str(tmp_path / "state" / "db.safe_migrate.lock")
+    lock = FileLock(path)
+    lock.acquire(mode="upgrade", maintenance=True, run_id="r")
+    try:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(tmp_path / "state").st_mode) == 0o700
+    finally:
+        lock.release()
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    os.symlink(victim, path)
+    with pytest.raises(Refused, match="symbolic link"):
+        FileLock(path).acquire(mode="upgrade", maintenance=True, run_id="r2")
+    assert victim.read_text() == "keep me"
+    assert live_holder(path) is None
+
+
+def test_a_state_folder_others_can_write_to_is_refused(tmp_path):
+    from types import SimpleNamespace
+
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    backend = SQLiteBackend(SimpleNamespace(alias="default", vendor="sqlite",
+                                            settings_dict={"NAME": str(shared / "orb.db")}),
+                            backup_dir=str(tmp_path / "backups"))
+    with pytest.raises(Refused, match="writable by others"):
+        backend.check_writable()
+    assert os.listdir(shared) == []

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         modes.add_argument("--list-backups", action="store_true", help="The backups and the state each holds.")
         modes.add_argument("--restore", nargs="?", const=True, default=None, metavar="BACKUP",
                            help="Restore the newest (or the named) backup after verifying it.")
+        parser.add_argument("--foreign", action="store_true",
+                            help="With --restore PATH: restore a file safe_migrate did not write (or cannot "
+                                 "vouch for), after you type its name to confirm.")
         modes.add_argument("--prune-backups", action="store_true", help="Delete all but the newest --keep N backups.")
         parser.add_argument("--keep", type=int, metavar="N", help="With --prune-backups: how many to keep.")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
@@ -104,6 +107,8 @@ class Command(BaseCommand):
         mode = chosen[0] if chosen else "upgrade"
         if options["app_label"] and mode not in TAKES_TARGET:
             raise UsageError(f"--{mode.replace('_', '-')} does not take an app label or migration name.")
+        if options["foreign"] and (mode != "restore" or options["restore"] is True):
+            raise UsageError("--foreign goes with --restore PATH: name the file to restore.")
         if options["keep"] is not None and mode != "prune_backups":
             raise UsageError("--keep only goes with --prune-backups.")
         if mode == "prune_backups" and options["keep"] is None:
@@ -135,19 +140,26 @@ class Command(BaseCommand):
             return engine.rollback(allow_data_loss=options["allow_data_loss"], rehearse_first=options["rehearse"])
         if mode == "restore":
             name = None if options["restore"] is True else options["restore"]
-            return engine.restore(name=name)
+            return engine.restore(name=name, foreign=options["foreign"])
         return engine.prune(keep=options["keep"])
 
-    def confirm(self, question):
+    def confirm(self, question, expect=None):
+        """Ask on stderr; True for 'yes', or, with ``expect``, only when exactly that is typed."""
         self.stderr.write(question)
-        self.stderr.write("Type 'yes' to continue: ", ending="")
+        if expect is None:
+            self.stderr.write("Type 'yes' to continue: ", ending="")
+        else:
+            self.stderr.write(f"Type the file's name ({expect}) to continue: ", ending="")
         self.stderr.flush()
         try:
             answer = input()
         except EOFError:
             self.stderr.write("")
-            self.stderr.write("No answer (stdin closed); pass --noinput to skip the question.")
+            self.stderr.write("No answer (stdin closed)." if expect else
+                              "No answer (stdin closed); pass --noinput to skip the question.")
             return False
+        if expect is not None:
+            return answer.strip() == expect
         return answer.strip().lower() in ("yes", "y")
 
     def fail(self, exc, renderer):

@@ -5,9 +5,13 @@ it, how to point the Django connection at a rehearsal copy, and how to lock.
 Everything else (plans, checks, journal) is engine-neutral and lives one level up.
 """
 import os
+import tempfile
 from contextlib import contextmanager
 
 from django.conf import settings
+
+from ..errors import Refused
+from ..journal import makedirs_private, shared_folder_problem
 
 
 class Backend:
@@ -86,6 +90,11 @@ class Backend:
         """Problems of a backup file beyond its checksum ([] when it is usable)."""
         return []
 
+    def foreign_backup_problems(self, path):
+        """Problems of a file safe_migrate did not write, before ``--restore PATH --foreign``
+        restores it ([] when it may be restored; each problem is a short phrase)."""
+        return []
+
     def restore_from(self, path, *, report):
         raise NotImplementedError
 
@@ -133,23 +142,49 @@ class Backend:
 
 
 def writable_problem(directory):
-    """A sentence saying why ``directory`` is not writable, or None."""
+    """A sentence saying why ``directory`` is not writable, or None (a missing one is created 0700)."""
     if not os.path.isdir(directory):
         try:
-            os.makedirs(directory, exist_ok=True)
+            makedirs_private(directory)
         except OSError as exc:
             return f"cannot create {directory} ({exc.strerror})"
-    probe = os.path.join(directory, f".safe_migrate-write-test-{os.getpid()}")
+    probe = None
     try:
-        with open(probe, "wb") as handle:
+        # An unpredictable name, created O_EXCL: never a file or link someone placed there.
+        fd, probe = tempfile.mkstemp(prefix=".safe_migrate-write-test-", dir=directory)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(b"x")
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
         return f"{directory} is not writable ({exc.strerror})"
     finally:
-        try:
-            os.unlink(probe)
-        except OSError:
-            pass
+        if probe:
+            try:
+                os.unlink(probe)
+            except OSError:
+                pass
     return None
+
+
+def refuse_shared_folders(folders):
+    """Refuse (3) a state or backup folder that others can write to: ``folders`` is
+    [(directory, what)].  Anyone who can write there could swap a backup, plant a link or
+    forge the journal."""
+    for directory, what in folders:
+        shared = shared_folder_problem(directory)
+        if shared:
+            raise Refused(
+                f"The {what} {shared}, so anyone could replace a backup or forge the journal or the lock; "
+                f"make it writable only by its owner (chmod go-w {directory}) and run again."
+            )
+
+
+def refuse_symlinked_state(paths):
+    """Refuse (3) a journal or lock path that is a symbolic link (never followed): [(path, what)]."""
+    for path, what in paths:
+        if os.path.islink(path):
+            raise Refused(
+                f"The {what} {path} is a symbolic link, which safe_migrate never follows; move the link "
+                f"away (keep its target if it is the real {what}) and run again."
+            )

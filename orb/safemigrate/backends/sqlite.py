@@ -12,11 +12,12 @@ import sqlite3
 from contextlib import contextmanager
 from urllib.parse import quote
 
-from ..backup import fsync_path
+from ..backup import fsync_path, private_umask
 from ..errors import Refused, UsageError
+from ..journal import open_private
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
-from .base import Backend, writable_problem
+from .base import Backend, refuse_shared_folders, refuse_symlinked_state, writable_problem
 
 BUSY_TIMEOUT_S = 30
 REWRITE_FACTOR = 3  # disk used by a table rebuild, in multiples of the table's size (see space_needed)
@@ -155,7 +156,15 @@ class SQLiteBackend(Backend):
         return quick_check_file(self.path)
 
     def _copy(self, source, dest, *, report, label):
-        """Online copy of ``source`` into a new file ``dest`` (standalone, journal_mode=DELETE)."""
+        """Online copy of ``source`` into ``dest`` (standalone, journal_mode=DELETE), a private
+        file: created 0600 here unless the caller already made it so, never through a link."""
+        if not os.path.lexists(dest):
+            os.close(open_private(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        with private_umask():  # SQLite's -journal beside it too
+            self._copy_into(source, dest, report=report, label=label)
+        fsync_path(dest)
+
+    def _copy_into(self, source, dest, *, report, label):
         src = open_readonly(source)
         try:
             dst = sqlite3.connect(dest)
@@ -173,13 +182,37 @@ class SQLiteBackend(Backend):
                 dst.close()
         finally:
             src.close()
-        fsync_path(dest)
 
     def write_backup(self, dest, *, report):
         self._copy(self.path, dest, report=report, label="Backing up")
 
     def verify_backup_file(self, path):
         return quick_check_file(path)
+
+    def foreign_backup_problems(self, path):
+        """A file to restore with --foreign must be a sound SQLite database of a Django project."""
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            return [f"it cannot be read ({exc.strerror})"]
+        if header != b"SQLite format 3\x00":
+            return ["it is not an SQLite database"]
+        try:
+            conn = open_readonly(path)
+        except sqlite3.Error as exc:
+            return [f"it cannot be opened as SQLite ({exc})"]
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                return [f"its integrity check failed ({rows[0]})"]
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'").fetchone():
+                return ["it has no django_migrations table, so it is not a database of this project"]
+        except sqlite3.DatabaseError as exc:
+            return [f"it cannot be read as SQLite ({exc})"]
+        finally:
+            conn.close()
+        return []
 
     def restore_from(self, path, *, report):
         src = open_readonly(path)
@@ -314,6 +347,9 @@ class SQLiteBackend(Backend):
                 )
         if self.exists() and not os.access(self.path, os.W_OK):
             raise Refused(f"The database file {self.path} is not writable; fix its permissions and run again.")
+        refuse_shared_folders([(os.path.dirname(self.path), "database folder (where the journal and lock live)"),
+                               (self.backup_dir, "backup folder")])
+        refuse_symlinked_state([(self.journal_path, "journal"), (self.lock_path, "lock file")])
 
     def table_rows(self, path=None):
         """{table: rows} of the live database, or of the SQLite file at ``path``."""
