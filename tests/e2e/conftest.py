@@ -1,8 +1,10 @@
 """End-to-end fixtures: a seeded SQLite file per test and a way to run manage.py on it."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,9 +48,11 @@ class Project:
                               capture_output=True, text=True, timeout=timeout)
 
     def popen(self, *args, **env):
+        """Start manage.py in its own session; SIGINT gets its default action in the child
+        (see ``default_sigint``), so a test's Ctrl-C interrupts it whoever started pytest."""
         return subprocess.Popen(self.command(*args), cwd=ROOT, env=self.env(**env),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=default_sigint)
 
     # facts
     def hashes(self):
@@ -62,6 +66,57 @@ class Project:
 
     def backups(self):
         return sorted(str(p) for p in self.dir.glob("orb.db.backup-*") if not str(p).endswith(".json"))
+
+
+def default_sigint():
+    """``preexec_fn`` for every child a test signals: SIGINT back to its default action.
+
+    A shell starts a background job with SIGINT ignored, and an ignored signal stays ignored
+    across fork and exec (Python then installs no KeyboardInterrupt handler), so without this
+    a test's SIGINT would be lost when the suite runs from a background job or a CI runner."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Gate:
+    """A gate file pair for the scenario step ``steps.gate``: the migration writes ``reached``
+    and waits until the test creates ``release``.  Pass ``gate.env()`` to the run."""
+
+    def __init__(self, directory, *, on="real"):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.on = on
+
+    def env(self):
+        return {"ORB_TEST_GATE_DIR": str(self.dir), "ORB_TEST_GATE_ON": self.on}
+
+    @property
+    def is_reached(self):
+        return (self.dir / "reached").exists()
+
+    def wait_reached(self, process, timeout=120):
+        """Wait (bounded) until the migration is at the gate; fail at once if the run ended first."""
+        deadline = time.monotonic() + timeout
+        while not self.is_reached:
+            if process.poll() is not None:
+                out, err = process.communicate()
+                raise AssertionError(f"the run ended (exit {process.returncode}) before reaching the gate "
+                                     f"{self.dir}\nstdout:\n{out}\nstderr:\n{err}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the run never reached the gate {self.dir} within {timeout}s")
+            time.sleep(0.02)
+
+    def release(self):
+        (self.dir / "release").touch()
+
+
+def finish(process, timeout=120):
+    """Wait for a started run; kill its process group if it hangs (so a failing test never leaks it)."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        raise AssertionError(f"the run did not finish within {timeout}s\nstdout:\n{out}\nstderr:\n{err}")
 
 
 def assert_clean(result, code):
