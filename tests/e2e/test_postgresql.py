@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .conftest import ROOT, Project, assert_clean
+from .conftest import ROOT, Gate, Project, assert_clean, finish
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -280,10 +280,12 @@ def maintenance_active(pg):
     return probe.stdout.strip() == "True"
 
 
-def test_second_run_is_refused_naming_the_holder_and_maintenance_is_on(pg):
-    first = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", ORB_SCENARIO_SLEEP="6")
+def test_second_run_is_refused_naming_the_holder_and_maintenance_is_on(pg, tmp_path):
+    gate = Gate(tmp_path / "gate")
+    first = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", **gate.env())
     try:
-        wait_until(lambda: in_apply_transaction(pg), what="the first run to start applying")
+        gate.wait_reached(first)  # inside the first run's apply transaction, holding the lock
+        assert in_apply_transaction(pg)
         second = pg.run("safe_migrate", "--noinput", scenario="slow")
         assert_clean(second, 3)
         assert f"pid {first.pid}" in second.stderr and "holds the lock" in second.stderr
@@ -291,19 +293,25 @@ def test_second_run_is_refused_naming_the_holder_and_maintenance_is_on(pg):
         assert_clean(status, 0)
         assert f"Run in progress: pid {first.pid}" in status.stdout
         assert maintenance_active(pg)
+        assert first.poll() is None, "the first run ended while the lock was being checked"
     finally:
-        out, err = first.communicate(timeout=120)
+        gate.release()
+        out, err = finish(first)
     assert first.returncode == 0, err
     assert "scenario.0002_slow" in pg.applied()
     assert not maintenance_active(pg)
 
 
-def test_kill_during_apply_leaves_the_old_state_and_the_next_run_works(pg):
+def test_kill_during_apply_leaves_the_old_state_and_the_next_run_works(pg, tmp_path):
     before, applied = pg.hashes(), pg.applied()
-    victim = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", ORB_SCENARIO_SLEEP="60")
-    wait_until(lambda: in_apply_transaction(pg), what="the run to start applying")
-    os.killpg(victim.pid, signal.SIGKILL)
-    victim.wait(timeout=30)
+    gate = Gate(tmp_path / "gate")
+    victim = pg.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", **gate.env())
+    try:
+        gate.wait_reached(victim)  # never released: killed inside the apply transaction
+        assert in_apply_transaction(pg)
+    finally:
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.communicate(timeout=30)
     assert pg.applied() == applied and pg.hashes() == before
 
     result = pg.run("safe_migrate", "--noinput", scenario="slow", ORB_SCENARIO_SLEEP="0")
