@@ -66,8 +66,12 @@ def compare(connection):
     if unknown:
         return Mismatch("ahead", tuple(unknown))
     plan = executor.migration_plan(loader.graph.leaf_nodes())
-    pending = tuple(f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards)
-    return Mismatch("behind", pending) if pending else None
+    pending = [(migration.app_label, migration.name) for migration, backwards in plan if not backwards]
+    # The plan stops at an applied leaf, so a gap below it (history applied out of order, a
+    # row deleted by hand) is not in it; every node of the graph must be applied.
+    pending += sorted(key for key in loader.graph.nodes
+                      if key not in loader.applied_migrations and key not in pending)
+    return Mismatch("behind", tuple(f"{app}.{name}" for app, name in pending)) if pending else None
 
 
 def state_files(connection):

@@ -5,6 +5,7 @@ tests/e2e/test_schema_guard.py; these check the comparison and when it is made a
 """
 import pytest
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from orb import schema_guard
@@ -24,6 +25,12 @@ def recorder(db):
     return MigrationRecorder(connection)
 
 
+def leaf(app):
+    """The newest migration of ``app`` in the code (this test must not name a fixed one)."""
+    [node] = [n for n in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes() if n[0] == app]
+    return node
+
+
 @pytest.mark.django_db
 def test_the_migrated_test_database_matches_the_code(client):
     assert schema_guard.schema_mismatch() is None
@@ -31,15 +38,22 @@ def test_the_migrated_test_database_matches_the_code(client):
 
 
 def test_pending_migration_answers_503_naming_safe_migrate(client, recorder):
-    recorder.record_unapplied("fueltickets", "0003_meter_digits")
+    app, name = leaf("fueltickets")
+    recorder.record_unapplied(app, name)
     for path in ("/", "/dashboard/", "/admin/login/"):
         response = client.get(path)
         assert response.status_code == 503, path
         assert response["Cache-Control"] == "no-store"
         html = response.content.decode()
         assert "<pre>python manage.py safe_migrate</pre>" in html
-        assert "fueltickets.0003_meter_digits" in html and "deploy the previous release" in html
+        assert f"fueltickets.{name}" in html and "deploy the previous release" in html
         assert "<script" not in html and "<link" not in html
+
+
+def test_a_gap_below_an_applied_leaf_is_pending_too(recorder):
+    recorder.record_unapplied("fueltickets", "0001_initial")  # the plan to the leaves skips it
+    mismatch = schema_guard.schema_mismatch()
+    assert mismatch == schema_guard.Mismatch("behind", ("fueltickets.0001_initial",))
 
 
 def test_applied_migration_unknown_to_the_code_answers_503_saying_deploy(client, recorder):
@@ -66,14 +80,14 @@ def test_compared_once_then_again_only_when_the_journal_or_lock_changes(recorder
     monkeypatch.setattr(schema_guard, "compare", lambda conn: calls.append(1) or real(conn))
 
     assert schema_guard.schema_mismatch() is None
-    recorder.record_unapplied("fueltickets", "0003_meter_digits")  # not through safe_migrate: unseen
+    recorder.record_unapplied(*leaf("fueltickets"))  # not through safe_migrate: unseen
     assert schema_guard.schema_mismatch() is None
     assert len(calls) == 1
 
     lock.write_text("{}")  # a run starts
     assert schema_guard.schema_mismatch().kind == "behind"
     journal.write_text('{"outcome": "applied"}\n')  # ... and ends
-    recorder.record_applied("fueltickets", "0003_meter_digits")
+    recorder.record_applied(*leaf("fueltickets"))
     assert schema_guard.schema_mismatch() is None
     assert schema_guard.schema_mismatch() is None
     assert len(calls) == 3

@@ -53,7 +53,7 @@ def test_maintenance_page_comes_before_the_schema_guard(client, run_lock):
     from orb import schema_guard
 
     schema_guard.memo.forget()
-    MigrationRecorder(connection).record_unapplied("fueltickets", "0003_meter_digits")
+    MigrationRecorder(connection).record_unapplied("fueltickets", "0001_initial")
     try:
         run_lock.acquire(mode="upgrade", maintenance=True, run_id="t")
         try:
