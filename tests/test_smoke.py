@@ -51,3 +51,33 @@ def test_exception_in_a_view_is_reported(db, monkeypatch):
     monkeypatch.setattr(views, "orb_book", broken)
     with pytest.raises(smoke.SmokeCheckError, match="'render the ORB book' failed: RuntimeError: no such column"):
         smoke.run_smoke_checks()
+
+
+def test_only_this_projects_admin_lists_are_rendered(db, monkeypatch):
+    """A third-party changelist that redirects by design (django CMS's page list) is not ours to check."""
+    from django.apps import apps
+    from django.contrib import admin
+    from django.contrib.auth.models import Group
+    from django.http import HttpResponseRedirect
+
+    monkeypatch.setattr(admin.site._registry[Group], "changelist_view",
+                        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"))
+    passed = smoke.run_smoke_checks()
+    assert "render the admin list of soundings.Tank" in passed
+    assert "render the admin list of fueltickets.DailyFuelTicket" in passed
+    assert not any(name.startswith("render the admin list of auth.") for name in passed)
+    assert smoke.project_app(apps.get_app_config("orb"))
+    assert not smoke.project_app(apps.get_app_config("auth"))
+    assert not smoke.project_app(apps.get_app_config("axes"))  # in the virtualenv, even inside the project
+
+
+def test_a_redirect_on_our_own_admin_list_still_fails(db, monkeypatch):
+    from django.contrib import admin
+    from django.http import HttpResponseRedirect
+
+    from soundings.models import Tank
+
+    monkeypatch.setattr(admin.site._registry[Tank], "changelist_view",
+                        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"))
+    with pytest.raises(smoke.SmokeCheckError, match="admin list of soundings.Tank' failed: HTTP 302"):
+        smoke.run_smoke_checks()
