@@ -1,6 +1,6 @@
 """6. The web app during a run: a live ``runserver`` on the same database file.
 
-While a slow migration holds the lock (maintenance on), every page answers 503 with the
+While a migration held at a gate file holds the lock (maintenance on), every page answers 503 with the
 maintenance page, and a login POST with valid credentials and a valid CSRF token writes
 nothing (no session row, no last_login).  When the run has finished, the same server,
 never restarted, answers normally: the login page is 200, the login POST is 302 and
@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from tests.e2e import dbfacts
-from tests.e2e.test_lock import wait_for_line
+from tests.e2e.conftest import Gate, finish
 
 from .helpers import assert_exit
 
@@ -76,7 +76,10 @@ def server(project):
     assert made.returncode == 0, made.stderr
     port = free_port()
     process = subprocess.Popen(project.command("runserver", f"127.0.0.1:{port}", "--noreload"),
-                               env=project.env(DJANGO_DEBUG="1", ORB_SCENARIO="slow"),
+                               # The ship's web app as deployed: the project's own settings, without
+                               # the test scenario app, so the schema guard compares the project's
+                               # migrations only (all applied) and the page before the run is 200.
+                               env=project.env(DJANGO_SETTINGS_MODULE="orb.settings", DJANGO_DEBUG="1"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -99,15 +102,15 @@ def server(project):
         process.wait(timeout=10)
 
 
-def test_site_answers_503_during_a_run_and_works_after_it(project, server):
+def test_site_answers_503_during_a_run_and_works_after_it(project, server, tmp_path):
     browser = Browser(server)
     form = login_form(browser)  # cookie + token from before the run: a POST that would succeed
     before = writes(project.db)
 
-    run = project.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", ORB_SCENARIO_SLEEP="6",
-                        PYTHONUNBUFFERED="1")
+    gate = Gate(tmp_path / "gate")
+    run = project.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", **gate.env())
     try:
-        wait_for_line(run, "Applying 1 migration")
+        gate.wait_reached(run)  # the migration is running, the lock held: the run waits for us
         for path in ("/", "/dashboard/", "/admin/", "/admin/login/", "/admin/fueltickets/dailyfuelticket/"):
             status, html = browser.request(path)
             assert status == 503, (path, status)
@@ -117,7 +120,8 @@ def test_site_answers_503_during_a_run_and_works_after_it(project, server):
         assert run.poll() is None, "the run ended before the requests were made: the test proved nothing"
         assert writes(project.db) == before
     finally:
-        out, err = run.communicate(timeout=120)
+        gate.release()
+        out, err = finish(run)
     assert run.returncode == 0, out + err
     assert "scenario.0002_slow" in project.applied()
     assert writes(project.db) == before
