@@ -79,10 +79,20 @@ def test_json_of_an_applying_run_and_of_history(project):
     assert runs[0]["id"] == record["id"]
     assert {"id", "started_at", "finished_at", "mode", "outcome", "migrations", "backup"} <= set(runs[0])
     assert runs[0]["backup"] == record["backup"]["path"]
-    # A refusal in JSON mode is still exactly one document.
+    # A refusal in JSON mode is still exactly one document, and the database did not change.
+    before, schema, applied = project.hashes(), dbfacts.schema(project.db), project.applied()
     refused = project.run("safe_migrate", "--noinput", "--json", scenario="remove_column")
-    assert refused.returncode == 3
-    assert json.loads(refused.stdout)["exit_code"] == 3
+    assert refused.returncode == 3, refused.stderr
+    document = json.loads(refused.stdout)
+    assert document["exit_code"] == 3
+    # Refused at preflight: the applied 0002_reading_comment has no file in this scenario.
+    assert "scenario.0002_reading_comment has no file on disk" in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("Database unchanged")
+    assert project.hashes() == before and dbfacts.schema(project.db) == schema
+    assert project.applied() == applied and "scenario.0002_remove_reading_note" not in applied
+    assert "note" in dbfacts.columns(project.db, "scenario_reading")
+    assert dbfacts.rows(project.db, "SELECT COUNT(note) FROM scenario_reading")[0][0] > 0
+    assert project.journal()[-1]["outcome"] == "refused"
 
 
 def test_status_and_history_in_words(project):
@@ -97,11 +107,33 @@ def test_status_and_history_in_words(project):
 
 
 def test_a_torn_journal_line_is_reported_not_fatal(project):
+    before, schema, applied = project.hashes(), dbfacts.schema(project.db), project.applied()
     assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    upgrade = project.journal()[-1]
+    assert "comment" in dbfacts.columns(project.db, "scenario_reading")
     with open(project.db + ".safe_migrate.journal.jsonl", "a") as handle:
         handle.write('{"id": "half-writ')
     history = project.run("safe_migrate", "--history", scenario="add_column")
     assert_clean(history, 0)
     assert "is not a complete run record" in history.stdout
     again = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
-    assert_clean(again, 0)
+    last = assert_clean(again, 0)
+    # The upgrade before the torn line was still found and undone: the database is as it was.
+    assert last.startswith(f"Database rolled back: 1 migration undone (run {upgrade['id']})")
+    assert "comment" not in dbfacts.columns(project.db, "scenario_reading")
+    assert project.applied() == applied and dbfacts.schema(project.db) == schema
+    assert project.hashes() == before
+    record = complete_records(project)[-1]  # appended on a line of its own after the torn one
+    assert record["mode"] == "rollback" and record["outcome"] == "applied" and record["rolls_back"] == upgrade["id"]
+
+
+def complete_records(project):
+    """The journal's records, skipping lines that do not parse (the torn one)."""
+    records = []
+    with open(project.db + ".safe_migrate.journal.jsonl") as handle:
+        for line in handle:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pass
+    return records
