@@ -6,9 +6,17 @@ transactional DDL), runs the checks still inside it, and commits only when all p
 With ``commit=False`` (a rehearsal) it rolls back at the end.  A plan that cannot run
 in one transaction is applied migration by migration (``one_transaction=False``) and
 then checked; the caller restores the backup if that fails.
+
+As Django's ``migrate`` does, every app's ``management`` module is imported first (apps
+connect post_migrate setup there, e.g. django-guardian's anonymous user), the
+pre/post_migrate signals are sent with the run's verbosity, interactivity and plan, and
+on PostgreSQL the deferred constraint checks fire after each migration, as the commit
+between migrations of plain ``migrate`` would fire them.
 """
+import contextlib
 import time
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
@@ -16,6 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.transaction import TransactionManagementError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ModelState
+from django.utils.module_loading import module_has_submodule
 
 from . import checks, preservation
 from .drift import key_name
@@ -35,12 +44,62 @@ class ApplyResult:
     counts_after: dict = field(default_factory=dict)
 
 
+def import_management_modules():
+    """Import every app's ``management`` module, as ``migrate`` does before it migrates, so
+    the handlers apps connect there (post_migrate setup) run."""
+    for app_config in global_apps.get_app_configs():
+        if module_has_submodule(app_config.module, "management"):
+            import_module(".management", app_config.name)
+
+
+class _ReportStream:
+    """A ``stdout`` for signal handlers: each line they write becomes a note of the report."""
+
+    def __init__(self, report):
+        self.report = report
+        self.pending = ""
+
+    def write(self, text="", ending=None):
+        self.pending += text + ("\n" if ending is None and not text.endswith("\n") else (ending or ""))
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.strip():
+                self.report.note(line.strip(), verbosity=2)
+
+    def flush(self):
+        if self.pending.strip():
+            self.report.note(self.pending.strip(), verbosity=2)
+        self.pending = ""
+
+
+@contextlib.contextmanager
+def _handler_output(report):
+    """Handlers write to the ``stdout`` they are given or print(); both go to the report
+    (the engine never prints, and with --json stdout holds only the JSON document)."""
+    stream = _ReportStream(report)
+    try:
+        with contextlib.redirect_stdout(stream):
+            yield stream
+    finally:
+        stream.flush()
+
+
+def fire_deferred_constraints(connection):
+    """PostgreSQL: check the deferred constraints now, as a commit between migrations would
+    (pending trigger events also make a later ALTER TABLE of the same table fail)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class _Progress:
     """Turns the executor's callback into timed events."""
 
-    def __init__(self, report, result):
+    def __init__(self, report, result, connection=None):
         self.report = report
         self.result = result
+        self.connection = connection
         self.current = None
         self.started = None
 
@@ -51,6 +110,9 @@ class _Progress:
             verb = "Applying" if action == "apply_start" else "Unapplying"
             self.report.emit("migration", f"{verb} {self.current}...", name=self.current, start=True)
         elif action in ("apply_success", "unapply_success"):
+            if self.connection is not None:
+                # A violation raises here, while ``current`` still names the migration that caused it.
+                fire_deferred_constraints(self.connection)
             seconds = time.monotonic() - self.started
             self.result.timings[self.current] = round(seconds, 4)
             self.result.applied.append(self.current)
@@ -115,28 +177,33 @@ def _preservation(*, connection, before, state_before, post_state, plan, result,
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 
 
-def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, allowance=None):
+def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, allowance=None,
+             verbosity=None, interactive=False):
+    """``verbosity`` (default: the report's) and ``interactive`` are passed to the
+    pre/post_migrate handlers as ``migrate`` passes its own."""
     connection = backend.connection
     result = ApplyResult()
     expected = [(step.migration.app_label, step.migration.name, step.backwards) for step in plan.steps]
+    import_management_modules()
+    signals = {"verbosity": report.verbosity if verbosity is None else verbosity, "interactive": interactive}
     cleanup = backend.begin_apply()
-    progress = _Progress(report, result)
+    progress = _Progress(report, result, connection)
     try:
         if plan.atomic:
             with transaction.atomic(using=connection.alias):
                 _run(connection=connection, plan=plan, expected=expected, progress=progress,
                      result=result, allow_data_loss=allow_data_loss, report=report,
-                     smoke_allowed=smoke_allowed, atomic=True, allowance=allowance)
+                     smoke_allowed=smoke_allowed, atomic=True, allowance=allowance, signals=signals)
                 if not commit:
                     transaction.set_rollback(True, using=connection.alias)
         else:
             _run(connection=connection, plan=plan, expected=expected, progress=progress,
                  result=result, allow_data_loss=allow_data_loss, report=report,
-                 smoke_allowed=smoke_allowed, atomic=False, allowance=allowance)
+                 smoke_allowed=smoke_allowed, atomic=False, allowance=allowance, signals=signals)
     except (DataLossRefused, MigrationFailed):
         raise
     except CheckFailed as exc:
-        raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message}.") from exc
+        raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message.rstrip('.')}.") from exc
     except Exception as exc:
         where = f"Migration {progress.current} failed" if progress.current else "The plan failed"
         root = _root_error(exc)
@@ -167,7 +234,7 @@ def _root_error(exc):
 
 
 def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
-         allowance):
+         allowance, signals):
     executor = MigrationExecutor(connection, progress)
     if plan.steps and not executor.recorder.has_table():
         executor.recorder.ensure_schema()
@@ -182,7 +249,9 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
         before = preservation.snapshot(connection)
     raw = plan.raw
     pre_apps = state_before.apps
-    emit_pre_migrate_signal(0, False, connection.alias, apps=pre_apps, plan=raw)
+    with _handler_output(report) as stdout:
+        emit_pre_migrate_signal(signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout,
+                                apps=pre_apps, plan=raw)
     how = " in one transaction" if atomic else " one by one"
     with report.timed(f"Applying {len(raw)} migration(s){how}", timings=result.check_timings, key="apply"):
         post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
@@ -195,7 +264,9 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
         # of what is applied now is the truth.
         post_state = executor_after._create_project_state(with_applied_migrations=True)
     post_apps = _rerender_real_models(post_state)
-    emit_post_migrate_signal(0, False, connection.alias, apps=post_apps, plan=raw)
+    with _handler_output(report) as stdout:
+        emit_post_migrate_signal(signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout,
+                                 apps=post_apps, plan=raw)
     result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
     if atomic:
         _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,

@@ -38,6 +38,12 @@ class Reporter:
         self.callback = callback or silent
         self.warnings = []
 
+    @property
+    def verbosity(self):
+        """The verbosity the callback shows (1 when it does not say), for code that asks, as
+        migrate's signal handlers do."""
+        return getattr(self.callback, "verbosity", 1)
+
     def emit(self, kind, message="", *, seconds=None, verbosity=1, **data):
         self.callback(Event(kind=kind, message=message, seconds=seconds, verbosity=verbosity, data=data))
 
