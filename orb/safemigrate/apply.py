@@ -157,22 +157,23 @@ def _verify_inside(*, connection, executor_after, post_state, result, report, sm
 
 def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report,
                   allowance):
+    # The refusal is raised inside the stage, so it never reports "OK" just before refusing.
     with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
         after = preservation.snapshot(connection)
-    result.counts_after = preservation.counts_to_json(after)
-    comparison = preservation.compare(
-        before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
-        allowance=allowance,
-    )
-    result.comparison = comparison
-    if comparison.losses and not allow_data_loss:
-        first = comparison.losses[0].sentence()
-        more = f" (and {len(comparison.losses) - 1} more losses)" if len(comparison.losses) > 1 else ""
-        raise DataLossRefused(
-            f"The plan would lose data: {first}{more}; re-run with --allow-data-loss if that is "
-            "intended (the backup keeps the old data), or use --restore to go back to a backup instead.",
-            details={"losses": [loss.sentence() for loss in comparison.losses]},
+        result.counts_after = preservation.counts_to_json(after)
+        comparison = preservation.compare(
+            before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
+            allowance=allowance,
         )
+        result.comparison = comparison
+        if comparison.losses and not allow_data_loss:
+            first = comparison.losses[0].sentence()
+            more = f" (and {len(comparison.losses) - 1} more losses)" if len(comparison.losses) > 1 else ""
+            raise DataLossRefused(
+                f"The plan would lose data: {first}{more}; re-run with --allow-data-loss if that is "
+                "intended (the backup keeps the old data), or use --restore to go back to a backup instead.",
+                details={"losses": [loss.sentence() for loss in comparison.losses]},
+            )
     for loss in comparison.losses:
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 

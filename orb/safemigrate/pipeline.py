@@ -286,8 +286,18 @@ class Engine:
         if lines:
             lines.insert(0, "Rows that changed:")
         lines.append(f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
-                     f"data preserved, smoke {result.smoke}.")
+                     f"{self._data_summary(result.comparison.losses)}, smoke {result.smoke}.")
         return lines
+
+    @staticmethod
+    def _data_summary(losses):
+        """Says "data preserved", or what --allow-data-loss let go ("data loss allowed: 2 rows dropped")."""
+        if not losses:
+            return "data preserved"
+        rows = sum(loss.lost for loss in losses if loss.column is None)
+        values = sum(loss.lost for loss in losses if loss.column is not None)
+        parts = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in ((rows, "row"), (values, "value")) if n]
+        return f"data loss allowed: {' and '.join(parts)} dropped"
 
     def _refuse_irreversible(self, plan, *, mode):
         for step in plan.steps:
@@ -402,7 +412,8 @@ class Engine:
                 smoke=result.smoke, atomic=plan.atomic,
             )
             return Outcome(
-                state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would apply.",
+                state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would "
+                      f"{'be unapplied' if plan.direction == 'backwards' else 'apply'}.",
                 payload=record, summary=self._summary(result),
             )
         except SafeMigrateError as exc:
