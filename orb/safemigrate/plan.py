@@ -100,10 +100,34 @@ class Plan:
         return {"direction": self.direction, "atomic": self.atomic, "steps": [s.to_json() for s in self.steps]}
 
 
-def describe_operations(migration, *, backwards):
+def _has_table(options):
+    return options.get("managed", True) and not options.get("proxy", False)
+
+
+def _drops_data(operation, *, app_label, backwards, state):
+    """True when the operation drops a table or column that holds data.  An unmanaged or proxy
+    model has no table of its own, so creating, deleting or changing one drops nothing."""
+    if not isinstance(operation, DROPS_BACKWARDS if backwards else DROPS_FORWARDS):
+        return False
+    if isinstance(operation, ops.CreateModel):
+        return _has_table(operation.options)
+    if state is None:
+        return True
+    model_state = state.models.get((app_label, (getattr(operation, "model_name", None) or operation.name).lower()))
+    return model_state is None or _has_table(model_state.options)
+
+
+def describe_operations(migration, *, backwards, state=None):
+    """``state``: the project state before the migration (to tell whether a model has a table)."""
     infos = []
+    state = state.clone() if state is not None else None
     for operation in migration.operations:
-        drops = isinstance(operation, DROPS_BACKWARDS if backwards else DROPS_FORWARDS)
+        drops = _drops_data(operation, app_label=migration.app_label, backwards=backwards, state=state)
+        if state is not None:
+            try:
+                operation.state_forwards(migration.app_label, state)
+            except Exception:  # a third-party operation that cannot move the state: judge the rest strictly
+                state = None
         try:
             text = operation.describe()
         except Exception:  # a third-party operation with a broken describe()
@@ -137,11 +161,20 @@ def check_graph(loader, connection):
         raise Refused(f"The migration history is inconsistent: {exc}. Fix the history before migrating.") from None
 
 
+def _needs_state(migration):
+    """Only a drop of an existing model's table or column needs the state to judge it."""
+    return any(isinstance(op, (ops.DeleteModel, ops.RemoveField, ops.AddField)) for op in migration.operations)
+
+
 def build_plan(executor, targets):
     raw = executor.migration_plan(targets)
+    loader = executor.loader
     steps = [
         Step(migration=migration, backwards=backwards,
-             operations=describe_operations(migration, backwards=backwards))
+             operations=describe_operations(
+                 migration, backwards=backwards,
+                 state=loader.project_state((migration.app_label, migration.name), at_end=False)
+                 if _needs_state(migration) else None))
         for migration, backwards in raw
     ]
     return Plan(targets=targets, steps=steps)
