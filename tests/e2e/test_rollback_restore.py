@@ -73,11 +73,18 @@ def insert_readings_plain(db, n):
 
 
 def test_rollback_after_a_restore_is_refused(project):
+    original, applied = project.hashes(), project.applied()
     assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
-    assert_clean(project.run("safe_migrate", "--restore", "--noinput", scenario="add_column"), 0)
+    backup = project.journal()[-1]["backup"]["path"]
+    insert_readings(project.db, [("late", 1, None, "late value")])
+    restored = project.run("safe_migrate", "--restore", "--noinput", scenario="add_column")
+    assert assert_clean(restored, 0).startswith(f"Database restored from {backup}")
+    # The upgrade's backup came back: the rows and migrations of before the upgrade.
+    assert project.hashes() == original and project.applied() == applied
     result = project.run("safe_migrate", "--rollback", "--noinput", scenario="add_column")
     assert_clean(result, 3)
     assert "restored from a backup" in result.stderr
+    assert project.hashes() == original and project.applied() == applied
 
 
 def test_restore_of_a_chosen_backup_keeps_a_safety_backup(project):
@@ -127,14 +134,16 @@ def test_restore_refuses_a_damaged_backup_and_names_a_good_one(project):
 
 
 def test_restore_asks_and_a_closed_stdin_declines(project):
+    original, applied = project.hashes(), project.applied()
     assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
     before = project.hashes()
     result = project.run("safe_migrate", "--restore", scenario="add_column", input="")
     assert_clean(result, 3)
     assert "cancelled" in result.stderr
-    assert project.hashes() == before
+    assert project.hashes() == before and "scenario.0002_reading_comment" in project.applied()
     accepted = project.run("safe_migrate", "--restore", scenario="add_column", input="yes\n")
     assert_clean(accepted, 0)
+    assert project.hashes() == original and project.applied() == applied
 
 
 def test_restore_without_any_backup_is_refused(project):
@@ -148,8 +157,10 @@ def test_list_backups_and_prune_keep_the_rollback_backup(project):
     protected = project.journal()[-1]["backup"]["path"]
     # Two further runs that produce backups: a backwards target and a forwards one again.
     assert_clean(project.run("safe_migrate", "scenario", "0001", "--noinput", scenario="add_column"), 0)
+    at_0001 = project.hashes()
     assert_clean(project.run("safe_migrate", "--noinput", "scenario", scenario="add_column"), 0)
     newest_upgrade = project.journal()[-1]["backup"]["path"]
+    assert dbfacts.content_hashes(newest_upgrade) == at_0001  # each backup holds the state it was taken of
 
     listed = project.run("safe_migrate", "--list-backups", "--json", scenario="add_column")
     assert listed.returncode == 0, listed.stderr
@@ -161,9 +172,10 @@ def test_list_backups_and_prune_keep_the_rollback_backup(project):
 
     pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="add_column")
     assert_clean(pruned, 0)
+    # The newest backup is also the one of the run --rollback would undo (the third); the first
+    # run can no longer be undone on its own, so its backup goes too.
     remaining = project.backups()
-    assert newest_upgrade in remaining  # the backup of the run --rollback would undo
-    assert len(remaining) == 1 or protected in remaining
+    assert remaining == [newest_upgrade] and protected not in remaining
     assert all(__import__("os").path.exists(p + ".json") for p in remaining)
     assert project.journal()[-1]["mode"] == "prune"
 
@@ -186,21 +198,26 @@ def test_rollback_right_after_adding_a_column_with_a_default(project):
     assert "holding 1 values written since the run being undone" in refused.stderr
 
 
-def test_prune_keeps_the_backup_of_every_run_rollback_could_still_undo(project):
+def test_prune_keeps_the_next_rollbacks_backup_and_older_runs_still_roll_back(project):
+    """Prune keeps the newest N plus the backup of the run --rollback undoes next (only that one,
+    see test_prune.py); a rollback takes its own fresh backup, so an older run still rolls back."""
+    original, schema = project.hashes(), dbfacts.schema(project.db)
     assert_clean(project.run("safe_migrate", "scenario", "0002", "--noinput", scenario="two_steps"), 0)
     first = project.journal()[-1]["backup"]["path"]
     assert_clean(project.run("safe_migrate", "--noinput", scenario="two_steps"), 0)
     second = project.journal()[-1]["backup"]["path"]
     pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="two_steps")
     assert_clean(pruned, 0)
-    assert {first, second} <= set(project.backups())
-    # Both runs can be undone in turn, each from its own backup still on disk.
+    assert project.backups() == [second] and first not in project.backups()
+    # Both runs can be undone in turn, back to the state before the first.
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
     assert not any(a.startswith("scenario.0002") or a.startswith("scenario.0003") for a in project.applied())
+    assert project.hashes() == original and dbfacts.schema(project.db) == schema
 
 
 def test_prune_never_lets_an_unverified_safety_copy_push_out_the_good_backup(project):
+    original, applied = project.hashes(), project.applied()
     assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
     good = project.journal()[-1]["backup"]["path"]
     with open(project.db, "r+b") as handle:  # the live database gets damaged
@@ -208,10 +225,16 @@ def test_prune_never_lets_an_unverified_safety_copy_push_out_the_good_backup(pro
         handle.write(b"\xff" * 4096)
     restored = project.run("safe_migrate", "--restore", good, "--noinput", scenario="add_column")
     assert_clean(restored, 0)
+    assert project.hashes() == original and project.applied() == applied
+    assert dbfacts.quick_check(project.db) == "ok"
     safety = project.journal()[-1]["safety_backup"]
     assert safety["verified"] is False  # a byte copy of the damaged file, newer than `good`
     pruned = project.run("safe_migrate", "--prune-backups", "--keep", "1", "--noinput", scenario="add_column")
     assert_clean(pruned, 0)
     assert good in project.backups()
+    insert_readings_plain(project.db, 2)  # something the next restore must take away again
     again = project.run("safe_migrate", "--restore", "--noinput", scenario="add_column")
-    assert_clean(again, 0)
+    # The newest journaled backup that is a backup of a run, not the damaged safety copy.
+    assert assert_clean(again, 0).startswith(f"Database restored from {good}")
+    assert project.hashes() == original and project.applied() == applied
+    assert dbfacts.quick_check(project.db) == "ok"
