@@ -12,32 +12,20 @@ Only the project's own apps' pages are checked (``project_app``): a third-party 
 redirects by design (django CMS's page list) or needs its own setup is not a failure of
 the migration; its own package tests it.
 """
-import os
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
+from orb.safemigrate.drift import is_project_app as project_app  # one rule: inside BASE_DIR, not site-packages
+
 
 class SmokeCheckError(Exception):
     """A smoke check failed; the message says which and why."""
-
-
-INSTALLED_PACKAGE_DIRS = ("site-packages", "dist-packages")
-
-
-def project_app(app_config):
-    """True for this project's own apps: their code is inside settings.BASE_DIR and not in an
-    installed-packages folder (a virtualenv may live inside the project)."""
-    path = Path(os.path.realpath(app_config.path))
-    base = Path(os.path.realpath(settings.BASE_DIR))
-    return path.is_relative_to(base) and not any(part in INSTALLED_PACKAGE_DIRS for part in path.parts)
 
 
 def run_smoke_checks():

@@ -3,19 +3,57 @@
 The sha256 of each applied migration file's bytes is recorded in the journal when the
 migration is applied (or, for migrations applied earlier by plain ``migrate``, the
 first time safe_migrate sees them).
+
+A changed file of this project's own apps is refused: put the change in a new migration.
+A changed file of an installed package (its app and the file both outside the project
+directory, or in site-packages/dist-packages) is what ``pip install -U`` of a package that
+reformatted its migrations leaves: a warning naming the package and its version, and the
+new checksum is recorded.
 """
 import hashlib
+import os
 import sys
 from dataclasses import dataclass, field
-from importlib import import_module
+from importlib import import_module, metadata
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 
 from .errors import Refused
 
 
 def key_name(key):
     return f"{key[0]}.{key[1]}"
+
+
+INSTALLED_PACKAGE_DIRS = ("site-packages", "dist-packages")
+
+
+def in_project(path):
+    """True when ``path`` is inside settings.BASE_DIR and not in an installed-packages folder
+    (a virtualenv may live inside the project directory)."""
+    path = Path(os.path.realpath(path))
+    base = Path(os.path.realpath(settings.BASE_DIR))
+    return path.is_relative_to(base) and not any(part in INSTALLED_PACKAGE_DIRS for part in path.parts)
+
+
+def is_project_app(app_config):
+    """This project's own app (orb, soundings, fueltickets, ...), not an installed package."""
+    return in_project(app_config.path)
+
+
+def package_of(module_name):
+    """Names the installed package that provides ``module_name``: "<distribution> <version>",
+    or "<top-level module> (version unknown)" when no distribution records it."""
+    top = module_name.split(".", 1)[0]
+    try:
+        names = metadata.packages_distributions().get(top) or []
+        for name in names:
+            return f"{name} {metadata.version(name)}"
+    except Exception:  # a broken distribution record must not stop a migration
+        pass
+    return f"{top} (version unknown)"
 
 
 def migration_file(migration):
@@ -38,6 +76,7 @@ class DriftReport:
     warnings: list = field(default_factory=list)
     first_seen: list = field(default_factory=list)
     checksums: dict = field(default_factory=dict)  # of every applied migration with a file
+    upgraded: list = field(default_factory=list)  # (name, path, package): an installed package's file changed
 
     def refuse_if_drifted(self):
         if self.changed:
@@ -79,7 +118,18 @@ def detect(loader, *, applied, recorded):
         if name not in recorded:
             report.first_seen.append(name)
         elif recorded[name] != checksum:
-            report.changed.append((name, migration_file(migration)))
+            path = migration_file(migration)
+            config = apps.get_app_config(key[0])
+            if is_project_app(config) or in_project(path):
+                report.changed.append((name, path))
+            else:
+                package = package_of(config.name)
+                report.upgraded.append((name, path, package))
+                report.warnings.append(
+                    f"The applied migration {name} of the installed package {package} changed since it was "
+                    f"applied ({path}), as a package upgrade that reformats its migrations does; its new "
+                    "checksum is recorded."
+                )
     return report
 
 
