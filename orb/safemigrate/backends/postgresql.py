@@ -8,6 +8,15 @@
 - A restore goes into a new database ``<dbname>_orb_restore_<pid>``; only when
   ``pg_restore`` succeeded are the names swapped, in one transaction, with other sessions
   terminated and kept out (``ALLOW_CONNECTIONS false``).  A failure leaves the old database.
+- Scratch names are budgeted in bytes: PostgreSQL keeps the first 63 bytes of a name, so a
+  name cut in characters could come out as the live database's own name.  When
+  ``<dbname>_orb_<kind>_<pid>`` does not fit, ``<dbname cut at a character>_<hash>`` is the
+  stem.  A database name over 63 bytes is refused.  Every scratch database carries a
+  ``COMMENT ON DATABASE`` mark (``orb safe_migrate scratch: {json}``) naming the live database,
+  the kind and the run's pid; only marked databases are ever dropped, never by name alone,
+  and never the live database (checked before every DROP and RENAME).
+- pg_dump and pg_restore get the database as a conninfo (``--dbname=dbname=...``, quoted as
+  libpq wants), so a name like ``a=b`` or ``-x`` is a name, not a connection string or an option.
 - The run lock is a session-level advisory lock held by a dedicated connection to the
   ``postgres`` maintenance database, so the server frees it when the run dies, even by
   SIGKILL.  A second advisory key is held while maintenance is on; the web app asks
@@ -21,6 +30,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import zlib
 from contextlib import contextmanager
@@ -28,6 +38,7 @@ from contextlib import contextmanager
 import psycopg
 from django.conf import settings
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from ..errors import MigrationFailed, Refused
 from ..journal import now_iso
@@ -45,6 +56,26 @@ LOCK_WAIT_MS = 60000  # pg_dump waits this long for a table lock, then fails ins
 DJANGO_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory",
                   "prepare_threshold", "context"}
 APP_NAME_RE = re.compile(r"safe_migrate (?P<mode>\S+) pid=(?P<pid>\d+) host=(?P<host>\S*)")
+NAME_BYTES = 63  # PostgreSQL keeps the first NAMEDATALEN - 1 bytes of an identifier
+SCRATCH_KINDS = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
+                 "old": "a database replaced by a restore"}
+SCRATCH_MARK = "orb safe_migrate scratch: "  # + JSON; the COMMENT ON DATABASE of every scratch database
+
+
+def _clip_bytes(text, limit):
+    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
+    return text.encode()[:limit].decode("utf-8", errors="ignore")
+
+
+def _server_name(name):
+    """The name as the server stores it (identifiers are cut at 63 bytes)."""
+    return _clip_bytes(name, NAME_BYTES)
+
+
+def _conninfo(dbname):
+    """``--dbname=...`` for pg_dump/pg_restore: the name as a quoted conninfo value, so a name
+    holding ``=`` or starting with ``-`` is never read as a connection string or an option."""
+    return f"--dbname={make_conninfo(dbname=dbname)}"
 
 
 def lock_key(dbname):
@@ -107,6 +138,195 @@ def _ident(name):
     return sql.Identifier(name)
 
 
+# --- what a foreign dump may hold (see PostgreSQLBackend.foreign_backup_problems) -------------
+FOREIGN_ALLOWED_ENTRIES = {
+    "TABLE", "TABLE DATA", "SEQUENCE", "SEQUENCE SET", "SEQUENCE OWNED BY", "INDEX", "CONSTRAINT",
+    "CHECK CONSTRAINT", "FK CONSTRAINT", "COMMENT", "DEFAULT",
+    "ENCODING", "STDSTRINGS", "SEARCHPATH", "DATABASE",  # header entries: settings, not objects
+}
+# Every entry type pg_dump writes (so "TABLE ATTACH public x" is not read as a TABLE named ATTACH).
+KNOWN_ENTRIES = FOREIGN_ALLOWED_ENTRIES | {
+    "ACCESS METHOD", "ACL", "AGGREGATE", "BLOB", "BLOB METADATA", "BLOBS", "CAST", "COLLATION", "CONVERSION",
+    "DATABASE PROPERTIES", "DEFAULT ACL", "DOMAIN", "EVENT TRIGGER", "EXTENSION", "FOREIGN DATA WRAPPER",
+    "FOREIGN SERVER", "FOREIGN TABLE", "FUNCTION", "INDEX ATTACH", "LARGE OBJECT", "MATERIALIZED VIEW",
+    "MATERIALIZED VIEW DATA", "OPERATOR", "OPERATOR CLASS", "OPERATOR FAMILY", "POLICY", "PROCEDURE",
+    "PROCEDURAL LANGUAGE", "LANGUAGE", "PUBLICATION", "PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA",
+    "ROW SECURITY", "RULE", "SCHEMA", "SECURITY LABEL", "SERVER", "SHELL TYPE", "STATISTICS",
+    "STATISTICS DATA", "SUBSCRIPTION", "SUBSCRIPTION TABLE", "TABLE ATTACH", "TEXT SEARCH CONFIGURATION",
+    "TEXT SEARCH DICTIONARY", "TEXT SEARCH PARSER", "TEXT SEARCH TEMPLATE", "TRANSFORM", "TRIGGER", "TYPE",
+    "USER MAPPING", "VIEW",
+}
+_TOC_RE = re.compile(r"(?P<id>\d+); (?P<catalog>\d+) (?P<oid>\d+) (?P<rest>.*)")
+# pg_catalog functions that read nothing outside the row and change nothing: the only ones a
+# foreign dump's defaults, CHECKs, generated columns and index expressions may call.
+HARMLESS_FUNCTIONS = {
+    "nextval", "currval", "now", "statement_timestamp", "transaction_timestamp", "clock_timestamp",
+    "gen_random_uuid", "lower", "upper", "initcap", "length", "char_length", "character_length",
+    "octet_length", "bit_length", "coalesce", "nullif", "greatest", "least", "abs", "round", "trunc", "floor",
+    "ceil", "ceiling", "sign", "mod", "btrim", "ltrim", "rtrim", "trim", "substring", "substr", "left", "right",
+    "strpos", "position", "replace", "translate", "lpad", "rpad", "md5", "concat", "concat_ws", "starts_with",
+    "split_part", "date_trunc", "date_part", "extract", "timezone", "to_char", "to_date", "to_timestamp",
+    "to_number", "make_date", "make_time", "make_timestamp", "make_timestamptz", "make_interval", "age",
+    "isfinite", "array_length", "array_lower", "array_upper", "cardinality", "array_position", "jsonb_typeof",
+    "json_typeof", "jsonb_array_length", "num_nulls", "num_nonnulls", "cast", "regexp_replace", "regexp_match",
+}
+# Words followed by "(" that are syntax or type modifiers, not function calls.
+SYNTAX_BEFORE_PAREN = {
+    "check", "key", "unique", "identity", "as", "exclude", "include", "using", "where", "and", "or", "not",
+    "in", "any", "all", "some", "array", "values", "with", "when", "then", "else", "default", "by", "is",
+    "between", "like", "ilike", "similar", "distinct", "on", "nulls", "btree", "hash", "gist", "gin", "brin",
+    "spgist", "varying", "character", "char", "varchar", "numeric", "decimal", "timestamp", "time", "interval",
+    "bit", "float", "row",
+}
+# Statements pg_dump writes for the allowed entries (literals already reduced to '').
+_N = r'(?:[^\W\d]\w*|"\w*")'
+_Q = rf"{_N}(?:\.{_N})*"
+_STATEMENT_SHAPES = [re.compile(pattern, re.I | re.S) for pattern in (
+    rf"CREATE TABLE {_Q} \(.*\)",
+    rf"ALTER TABLE (?:ONLY )?{_Q} OWNER TO {_N}",
+    rf"ALTER TABLE (?:ONLY )?{_Q} ALTER COLUMN {_N} ADD GENERATED (?:ALWAYS|BY DEFAULT) AS IDENTITY \(.*\)",
+    rf"ALTER TABLE (?:ONLY )?{_Q} ALTER COLUMN {_N} SET DEFAULT .+",
+    rf"ALTER TABLE (?:ONLY )?{_Q} ADD CONSTRAINT {_N} (?:PRIMARY KEY|UNIQUE|CHECK|FOREIGN KEY|EXCLUDE)\b.*",
+    rf"CREATE SEQUENCE {_Q}(?: .*)?",
+    rf"ALTER SEQUENCE {_Q} OWNED BY {_Q}",
+    rf"CREATE (?:UNIQUE )?INDEX {_N} ON (?:ONLY )?{_Q} USING {_N} \(.*",
+    rf"COMMENT ON (?:TABLE|COLUMN|INDEX|SEQUENCE|CONSTRAINT {_N} ON|SCHEMA) {_Q} IS (?:''|NULL)",
+    r"CREATE SCHEMA public",
+    rf"ALTER SCHEMA public OWNER TO {_N}",
+    rf"(?:GRANT|REVOKE) [\w, ]+ ON SCHEMA public (?:TO|FROM) {_N}(?:, {_N})*",
+)]
+_HEADER_SETTINGS = {"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+                    "transaction_timeout", "client_encoding", "check_function_bodies", "xmloption",
+                    "client_min_messages", "row_security", "default_tablespace", "default_table_access_method",
+                    "search_path", "default_with_oids"}
+_SET_RE = re.compile(rf"SET (?P<name>\w+) = (?P<value>''|'[\w-]*'|\w+|{_N})", re.I)
+_SET_CONFIG_RE = re.compile(r"SELECT pg_catalog\.set_config\('search_path', '[\w, \"]*', false\)")
+_SETVAL_RE = re.compile(r"SELECT pg_catalog\.setval\('(?:[^']|'')*', \d+, (?:true|false)\);")
+_COPY_RE = re.compile(rf"COPY {_Q} \((?:{_N}(?:, {_N})*)?\) FROM stdin;")
+_PSQL_GUARD_RE = re.compile(r"\\(?:un)?restrict \w+")  # psql-only lines pg_restore -f writes around the SQL
+_TOKEN_RE = re.compile(r"""
+    (?P<estring>(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*')
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<quoted>"(?:[^"]|"")*")
+  | (?P<comment>--[^\n]*)
+  | (?P<block>/\*)
+  | (?P<dollar>(?<![\w$])\$(?:[^\W\d]\w*)?\$)
+  | (?P<semi>;)
+  | (?P<word>[^\W\d][\w$]*)
+  | (?P<space>\s+)
+  | (?P<other>.)
+""", re.X | re.S)
+_CALL_RE = re.compile(rf"(?P<name>{_Q})\s*\(")
+
+
+def _excerpt(text, limit=80):
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _toc_problems(listing):
+    problems = []
+    for line in listing.splitlines():
+        line = line.strip()
+        if not line or line.startswith(";"):
+            continue
+        found = _TOC_RE.fullmatch(line)
+        if not found:
+            problems.append(f"pg_restore --list shows a line safe_migrate cannot read: {_excerpt(line)!r}.")
+            continue
+        rest = found.group("rest")
+        desc = next((d for d in sorted(KNOWN_ENTRIES, key=len, reverse=True)
+                     if rest == d or rest.startswith(d + " ")), None)
+        what = rest.rsplit(" ", 1)[0] if " " in rest else rest  # without the owner
+        words = rest[len(desc):].split() if desc else []
+        schema_public = words[:2] == ["-", "public"] or words[1:3] == ["SCHEMA", "public"]
+        if desc in FOREIGN_ALLOWED_ENTRIES or (desc in ("SCHEMA", "ACL") and schema_public):
+            continue
+        problems.append(f"The dump holds {what} (TOC entry {found.group('id')}), and a foreign dump may hold "
+                        "only tables, sequences, indexes, constraints, comments, column defaults and their data.")
+    return problems
+
+
+def _statements(text):
+    """(code, raw, problems): each statement with literals reduced to '' and quoted names to "x"-ish
+    tokens (code) and as written (raw), cut at the semicolons the server would cut at."""
+    text = "\n".join(line for line in text.splitlines() if not _PSQL_GUARD_RE.fullmatch(line.strip()))
+    statements, problems = [], []
+    code, raw = [], []
+    for token in _TOKEN_RE.finditer(text):
+        kind, value = token.lastgroup, token.group()
+        if kind in ("string", "estring"):
+            code.append("''")
+        elif kind == "quoted":
+            code.append('"' + re.sub(r"\W", "_", value[1:-1]) + '"')
+        elif kind in ("comment", "space"):
+            code.append(" ")
+            value = " " if kind == "comment" else value
+        elif kind == "block":
+            problems.append("The dump's SQL holds a /* block comment */, which pg_dump does not write for "
+                            "tables, sequences, indexes or constraints.")
+            code.append(" ")
+        elif kind == "dollar":
+            problems.append("The dump's SQL holds dollar-quoted text ($$...$$), which only function bodies "
+                            "and other refused objects use.")
+            code.append(" ")
+        elif kind == "semi":
+            statements.append((" ".join("".join(code).split()), "".join(raw).strip()))
+            code, raw = [], []
+            continue
+        else:
+            code.append(value)
+        raw.append(value)
+    if "".join(code).strip():
+        statements.append((" ".join("".join(code).split()), "".join(raw).strip()))
+    return statements, problems
+
+
+def _header_ok(raw):
+    found = _SET_RE.fullmatch(raw)
+    if found:
+        name, value = found.group("name").lower(), found.group("value").lower()
+        if name == "standard_conforming_strings":
+            return value == "on"
+        return name in _HEADER_SETTINGS
+    return bool(_SET_CONFIG_RE.fullmatch(raw))
+
+
+def _sql_problems(text):
+    """Problems of the schema SQL pg_restore would run (see foreign_backup_problems)."""
+    statements, problems = _statements(text)
+    for code, raw in statements:
+        if _header_ok(raw):
+            continue
+        bare = re.sub(r'"\w*"', '""', code)  # words outside quoted names
+        if re.search(r"\bPROGRAM\b", bare, re.I):
+            problems.append(f"The dump's SQL mentions PROGRAM (a shell command): {_excerpt(raw)!r}.")
+            continue
+        if re.search(r"\b(?:SELECT|VALUES)\b", bare, re.I):
+            problems.append(f"The dump's SQL runs a query inside a definition, which pg_dump does not write for "
+                            f"tables, sequences, indexes, constraints or comments: {_excerpt(raw)!r}.")
+            continue
+        if not any(shape.fullmatch(code) for shape in _STATEMENT_SHAPES):
+            problems.append(f"The dump's SQL holds a statement pg_dump does not write for tables, sequences, "
+                            f"indexes, constraints or comments: {_excerpt(raw)!r}.")
+            continue
+        for call in _CALL_RE.finditer(code):
+            name = call.group("name")
+            parts = [part.strip('"').lower() for part in name.split(".")]
+            before = code[:call.start()].split()
+            previous = before[-1].upper() if before else ""
+            if previous in ("TABLE", "REFERENCES", "ONLY", "ON", "INDEX", "SEQUENCE"):
+                continue  # a table or index name followed by its column list
+            if len(parts) == 1 and parts[0] in SYNTAX_BEFORE_PAREN:
+                continue
+            schema_ok = len(parts) == 1 or (len(parts) == 2 and parts[0] == "pg_catalog")
+            if schema_ok and parts[-1] in HARMLESS_FUNCTIONS and '"' not in name:
+                continue
+            problems.append(f"The dump's SQL calls the function {name}(), which is not one of the harmless "
+                            f"built-in functions a foreign dump may use: {_excerpt(raw)!r}.")
+    return problems
+
+
 class PgRunLock:
     """The run lock: a session-level advisory lock on a dedicated connection."""
 
@@ -158,15 +378,27 @@ class PgRunLock:
         self.maintenance = on
 
     def _write(self):
+        """Write the informational lock file: created 0600 under an unpredictable temporary
+        name (``mkstemp``, which opens with ``O_EXCL``, so a planted link is never followed),
+        then renamed over the lock file (a link there is replaced, not written through)."""
         path = self.backend.lock_path
+        directory = os.path.dirname(path) or "."
+        tmp = None
         try:
-            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            with open(tmp, "w") as handle:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "w") as handle:
                 json.dump(self.info, handle)
             os.replace(tmp, path)
+            tmp = None
         except OSError:
             pass  # informational only: the advisory lock is the lock
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
 
     def set_maintenance(self, on):
         if self.conn is None:
@@ -225,11 +457,73 @@ class PostgreSQLBackend(Backend):
     def backup_basename(self, stamp):
         return f"{self.dbname}.backup-{stamp}"
 
-    def scratch_prefix(self, kind):
-        base = self.dbname
-        if len(base) > 36:  # keep <prefix><pid> within PostgreSQL's 63-byte names
-            base = base[:27] + "_" + hashlib.sha1(base.encode()).hexdigest()[:8]
-        return f"{base}_orb_{kind}_"
+    def name_problem(self):
+        """A sentence saying why this database name cannot be worked on safely, or None."""
+        size = len(self.dbname.encode())
+        if not self.dbname:
+            return "No PostgreSQL database name is set; put one in DATABASE_URL and run again."
+        if "/" in self.dbname or "\x00" in self.dbname:
+            return (f"The database name {self.dbname!r} holds a '/' or a NUL character, which cannot be part of "
+                    "the backup and journal file names; rename the database and set DATABASE_URL to it.")
+        if size > NAME_BYTES:
+            return (f"The database name {self.dbname!r} is {size} bytes long in UTF-8, but PostgreSQL keeps only "
+                    f"the first {NAME_BYTES} bytes of a name, so a run could act on another database; rename it "
+                    f"to at most {NAME_BYTES} bytes (ALTER DATABASE ... RENAME TO ...) and set DATABASE_URL to "
+                    "the new name.")
+        return None
+
+    def check_name(self):
+        problem = self.name_problem()
+        if problem:
+            raise Refused(problem)
+
+    def scratch_name(self, kind, pid=None):
+        """``<dbname>_orb_<kind>_<pid>``, or ``<dbname cut>_<hash>_orb_<kind>_<pid>`` when that is
+        over 63 bytes: never longer than the server keeps, never the live database's name."""
+        self.check_name()
+        suffix = f"_orb_{kind}_{os.getpid() if pid is None else pid}"
+        name = self.dbname + suffix
+        if len(name.encode()) > NAME_BYTES:
+            tail = f"_{hashlib.sha256(self.dbname.encode()).hexdigest()[:8]}{suffix}"
+            name = _clip_bytes(self.dbname, NAME_BYTES - len(tail.encode())) + tail
+        self._assert_not_live(name, action="use as a scratch database")
+        return name
+
+    def _assert_not_live(self, name, *, action):
+        if _server_name(name) == _server_name(self.dbname):
+            raise Refused(
+                f"safe_migrate refused to {action} the database {name}, because that is the live "
+                f"database {self.label}; nothing was changed. Report this as a bug and rename the database."
+            )
+
+    def _mark(self, kind):
+        return SCRATCH_MARK + json.dumps({"database": self.dbname, "kind": kind, "pid": os.getpid(),
+                                          "host": socket.gethostname(), "created_at": now_iso()},
+                                         sort_keys=True)
+
+    def _scratch_mark(self, conn, name):
+        """(oid, mark) of database ``name``: mark is the parsed scratch mark of this live database,
+        or None when the database is not marked as one of ours; None when there is no such database."""
+        row = conn.execute("SELECT oid, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                           (name,)).fetchone()
+        if row is None:
+            return None
+        return row[0], self._parse_mark(row[1])
+
+    def _parse_mark(self, comment):
+        if not comment or not comment.startswith(SCRATCH_MARK):
+            return None
+        try:
+            mark = json.loads(comment[len(SCRATCH_MARK):])
+        except ValueError:
+            return None
+        if not isinstance(mark, dict) or mark.get("database") != self.dbname or mark.get("kind") not in SCRATCH_KINDS:
+            return None
+        return mark
+
+    def _live_oid(self, conn):
+        row = conn.execute("SELECT oid FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone()
+        return row[0] if row else None
 
     # --- connections ------------------------------------------------------------------
     def admin_connect(self, *, application_name="orb safe_migrate"):
@@ -414,6 +708,7 @@ class PostgreSQLBackend(Backend):
 
     # --- preflight ---------------------------------------------------------------------
     def check_writable(self):
+        self.check_name()
         self.ping()
         for directory, what in (
             (os.path.dirname(self.lock_path), "the state directory (ORB_STATE_DIR)"),
@@ -482,7 +777,7 @@ class PostgreSQLBackend(Backend):
         self.check_tools()
         report.percent(0, 1, label="Backing up")
         result = self._run_tool([self.tool("pg_dump"), "-Fc", "--no-password", f"--lock-wait-timeout={LOCK_WAIT_MS}",
-                                 "-f", dest, self.dbname])
+                                 "-f", dest, _conninfo(self.dbname)])
         if result.returncode != 0:
             raise MigrationFailed(
                 f"pg_dump of {self.label} failed ({_first_line(result.stderr)}); nothing was changed. "
@@ -493,15 +788,92 @@ class PostgreSQLBackend(Backend):
         report.percent(1, 1, label="Backing up")
 
     def verify_backup_file(self, path):
-        result = self._run_tool([self.tool("pg_restore"), "--list", path])
+        result = self._run_tool([self.tool("pg_restore"), "--list", os.path.abspath(path)])
         if result.returncode != 0:
             return [f"pg_restore --list failed: {_first_line(result.stderr)}"]
         if "Format: CUSTOM" not in result.stdout:
             return ["pg_restore --list does not show a custom-format pg_dump archive"]
         return []
 
-    def _create_scratch(self, conn, name):
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+    def foreign_backup_problems(self, path):
+        """Sentences saying why the pg_dump archive ``path`` (not written by safe_migrate) must not be
+        restored; [] when it holds only tables, sequences, indexes, constraints, comments, column
+        defaults and their data.
+
+        Three passes, strict by design (anything not recognised is refused):
+
+        1. ``pg_restore --list``: every TOC entry must be TABLE, TABLE DATA, SEQUENCE, SEQUENCE SET,
+           SEQUENCE OWNED BY, INDEX, CONSTRAINT, CHECK CONSTRAINT, FK CONSTRAINT, COMMENT, DEFAULT
+           (or a header entry; SCHEMA public and its ACL/COMMENT).  FUNCTION, PROCEDURE, TRIGGER,
+           EXTENSION, VIEW, RULE, POLICY, SERVER, FOREIGN TABLE, CAST, ... are refused.
+        2. ``pg_restore -f - --schema-only``: the SQL pg_restore would send (a crafted archive can put
+           any SQL under an innocent entry type), cut into statements the way the server does;
+           every statement must have one of the shapes pg_dump writes for those entries, none may
+           mention PROGRAM, use dollar quoting or block comments, and every function it calls
+           (defaults, CHECK constraints, generated columns, index expressions) must be on a short
+           list of harmless pg_catalog functions.
+        3. ``pg_restore -f - --data-only``, streamed: outside the rows, only ``COPY <table> (<columns>)
+           FROM stdin`` and ``SELECT pg_catalog.setval(...)`` (a dump made with ``--inserts`` is refused).
+        """
+        path = os.path.abspath(path)
+        pg_restore = self.tool("pg_restore")
+        listing = self._run_tool([pg_restore, "--list", path])
+        if listing.returncode != 0 or "Format: CUSTOM" not in listing.stdout:
+            why = _first_line(listing.stderr) if listing.returncode != 0 else "not a custom-format archive"
+            return [f"pg_restore --list cannot read {path} as a pg_dump custom-format archive ({why}), so "
+                    "it cannot be checked; make the backup with `pg_dump -Fc`."]
+        problems = _toc_problems(listing.stdout)
+        schema = self._run_tool([pg_restore, "-f", "-", "--schema-only", path])
+        if schema.returncode != 0:
+            problems.append(f"pg_restore --schema-only failed on {path} ({_first_line(schema.stderr)}).")
+        else:
+            problems += _sql_problems(schema.stdout)
+        problems += self._data_problems(pg_restore, path)
+        seen = set()
+        return [p for p in problems if not (p in seen or seen.add(p))]
+
+    def _data_problems(self, pg_restore, path):
+        process = subprocess.Popen([pg_restore, "-f", "-", "--data-only", path], env=self._tool_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        problem = None
+        in_copy = False
+        try:
+            for raw in process.stdout:
+                if in_copy:
+                    in_copy = raw.rstrip(b"\r\n") != b"\\."
+                    continue
+                line = raw.decode("utf-8", errors="replace").strip()
+                if not line or line.startswith("--") or _PSQL_GUARD_RE.fullmatch(line):
+                    continue
+                if _COPY_RE.fullmatch(line):
+                    in_copy = True
+                    continue
+                if problem is None and not (_SETVAL_RE.fullmatch(line) or _header_ok(line.rstrip(";"))):
+                    problem = (f"The dump's data section holds {_excerpt(line)!r} where only COPY ... FROM "
+                               "stdin and setval belong (a dump made with --inserts, or a crafted one); make "
+                               "the backup with `pg_dump -Fc` without --inserts.")
+        finally:
+            process.stdout.close()
+            error = process.stderr.read().decode(errors="replace")
+            process.stderr.close()
+            process.wait()
+        if process.returncode != 0:
+            return [f"pg_restore --data-only failed on {path} ({_first_line(error)})."]
+        return [problem] if problem else []
+
+    def _create_scratch(self, conn, name, *, kind):
+        """Create the empty scratch database ``name`` and mark it as this run's own.  A database
+        already there is dropped only when a safe_migrate run marked it (a leftover whose pid
+        came round again); otherwise the run is refused."""
+        self._assert_not_live(name, action="create")
+        found = self._scratch_mark(conn, name)
+        if found is not None:
+            if found[1] is None:
+                raise Refused(
+                    f"A database named {name} already exists and is not marked as a safe_migrate scratch "
+                    "database, so it was left alone; rename or drop it if it is not needed, and run again."
+                )
+            self._drop(conn, name)
         row = conn.execute(
             "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = %s",
             (self.dbname,),
@@ -511,23 +883,42 @@ class PostgreSQLBackend(Backend):
             statement = sql.SQL("{} ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
                 statement, sql.Literal(row[0]), sql.Literal(row[1]), sql.Literal(row[2]))
         conn.execute(statement)
+        try:
+            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(_ident(name), sql.Literal(self._mark(kind))))
+        except BaseException:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+            raise
 
     def _drop(self, conn, name):
+        """Drop the scratch database ``name``: never the live database, never one that no
+        safe_migrate run marked as its own (those raise; a missing one is fine)."""
+        self._assert_not_live(name, action="drop")
+        found = self._scratch_mark(conn, name)
+        if found is None:
+            return
+        oid, mark = found
+        if mark is None:
+            raise MigrationFailed(
+                f"The database {name} is not marked as a safe_migrate scratch database, so it was not "
+                "dropped; drop it by hand if it is a leftover."
+            )
+        if oid == self._live_oid(conn):
+            self._assert_not_live(self.dbname, action="drop")
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
 
     def _restore_into(self, name, *, source, report, label):
         """pg_restore the dump file ``source`` (or a live pg_dump when None) into database ``name``."""
         restore = [self.tool("pg_restore"), "--no-password", "--exit-on-error", "--single-transaction",
-                   "-d", name]
+                   _conninfo(name)]
         report.percent(0, 1, label=label)
         if source is not None:
-            result = self._run_tool(restore + [source])
+            result = self._run_tool(restore + [os.path.abspath(source)])
             failed = result.returncode != 0
             error = result.stderr
         else:
             env = self._tool_env()
             dump = subprocess.Popen([self.tool("pg_dump"), "-Fc", "--no-password",
-                                     f"--lock-wait-timeout={LOCK_WAIT_MS}", self.dbname],
+                                     f"--lock-wait-timeout={LOCK_WAIT_MS}", _conninfo(self.dbname)],
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 result = subprocess.run(restore, env=env, stdin=dump.stdout, capture_output=True, text=True)
@@ -546,10 +937,19 @@ class PostgreSQLBackend(Backend):
         """Restore ``path`` into a new database, then swap names in one transaction."""
         self.require_createdb("a restore (into a new database, then swapped in)")
         self.connection.close()
-        new = f"{self.scratch_prefix('restore')}{os.getpid()}"
-        old = f"{self.scratch_prefix('old')}{os.getpid()}"
+        new = self.scratch_name("restore")
+        old = self.scratch_name("old")
         with self.admin() as conn:
-            self._create_scratch(conn, new)
+            found = self._scratch_mark(conn, old)
+            if found is not None and found[1] is None:
+                raise Refused(
+                    f"A database named {old} already exists and is not marked as a safe_migrate scratch "
+                    "database, so the restore cannot park the current database under that name; rename or "
+                    "drop it, and run again."
+                )
+            if found is not None:
+                self._drop(conn, old)
+            self._create_scratch(conn, new, kind="restore")
             try:
                 self._restore_into(new, source=path, report=report, label="Restoring")
                 self._copy_database_settings(conn, new)
@@ -562,7 +962,7 @@ class PostgreSQLBackend(Backend):
                 raise
             try:
                 self._drop(conn, old)
-            except psycopg.Error as exc:
+            except (psycopg.Error, MigrationFailed, Refused) as exc:
                 report.warning(f"Could not drop the replaced database {old} ({_first_line(str(exc))}); "
                                "drop it by hand.")
 
@@ -577,10 +977,18 @@ class PostgreSQLBackend(Backend):
                 _ident(new), _ident(name), sql.Literal(value)))
 
     def _swap_in(self, conn, *, new, old):
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(new), _ident(self.dbname)))
+        """Rename the live database to ``old`` (marked as ours, to be dropped) and ``new`` to the
+        live name (its scratch mark replaced by the live database's own comment), in one transaction."""
+        self._assert_not_live(new, action="rename")
+        self._assert_not_live(old, action="rename the live database to")
+        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                           (self.dbname,)).fetchone()
+        if not row:
+            with conn.transaction():
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(new), _ident(self.dbname)))
+                conn.execute(sql.SQL("COMMENT ON DATABASE {} IS NULL").format(_ident(self.dbname)))
             return
+        live_comment = row[0]
         target = _ident(self.dbname)
         conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(target))
         try:
@@ -600,16 +1008,19 @@ class PostgreSQLBackend(Backend):
                 time.sleep(0.1)
             with conn.transaction():
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(target, _ident(old)))
+                conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    _ident(old), sql.Literal(self._mark("old"))))
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(new), target))
+                conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(target, sql.Literal(live_comment)))
         except BaseException:
             conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(target))
             raise
 
     def make_rehearsal_copy(self, *, report):
         self.require_createdb("the rehearsal on a scratch database")
-        target = f"{self.scratch_prefix('rehearsal')}{os.getpid()}"
+        target = self.scratch_name("rehearsal")
         with self.admin() as conn:
-            self._create_scratch(conn, target)
+            self._create_scratch(conn, target, kind="rehearsal")
         if self.exists():
             try:
                 self._restore_into(target, source=None, report=report, label="Copying for the rehearsal")
@@ -624,26 +1035,38 @@ class PostgreSQLBackend(Backend):
             self._drop(conn, target)
 
     def cleanup_leftovers(self, *, report):
+        """Drop the scratch databases that killed runs on this database left: found by their
+        mark (``COMMENT ON DATABASE``), never by name.  One that merely looks like a scratch
+        name is left alone, with a warning."""
+        here = socket.gethostname()
         with self.admin() as conn:
-            for kind in ("rehearsal", "restore", "old"):
-                prefix = self.scratch_prefix(kind)
-                rows = conn.execute(
-                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
-                ).fetchall()
-                for (name,) in rows:
-                    tail = name[len(prefix):]
-                    if not tail.isdigit() or int(tail) == os.getpid():
-                        continue
-                    # We hold the run lock, so no other run is using it: its process is gone
-                    # (or its pid was reused, or it ran on another host, and nobody is connected).
-                    in_use = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                          (name,)).fetchone()[0]
-                    if pid_alive(int(tail)) and in_use:
-                        continue
-                    self._drop(conn, name)
-                    what = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
-                            "old": "a database replaced by a restore"}[kind]
-                    report.note(f"Dropped {what} left by an interrupted run: {name}")
+            rows = conn.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE datname <> %s ORDER BY datname", (self.dbname,)
+            ).fetchall()
+            digest = hashlib.sha256(self.dbname.encode()).hexdigest()[:8]
+            stems = [stem for kind in SCRATCH_KINDS
+                     for stem in (f"{self.dbname}_orb_{kind}_", f"_{digest}_orb_{kind}_")]
+            for name, comment in rows:
+                mark = self._parse_mark(comment)
+                if mark is None:
+                    if any(stem in name and name.rpartition(stem)[2].isdigit() and
+                           self.dbname.startswith(name.rpartition(stem)[0]) for stem in stems):
+                        report.warning(f"Left alone a database that is named like a safe_migrate scratch "
+                                       f"database but is not marked as a safe_migrate scratch database: {name} "
+                                       "(drop it by hand if it is a leftover).")
+                    continue
+                pid = mark.get("pid") if isinstance(mark.get("pid"), int) else 0
+                if pid == os.getpid() and mark.get("host") == here:
+                    continue
+                # We hold the run lock, so no other run is using it: its process is gone
+                # (or its pid was reused, or it ran on another host, and nobody is connected).
+                in_use = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                      (name,)).fetchone()[0]
+                if in_use and (mark.get("host") != here or pid_alive(pid)):
+                    continue
+                self._drop(conn, name)
+                report.note(f"Dropped {SCRATCH_KINDS[mark['kind']]} left by an interrupted run: {name}")
             row = conn.execute("SELECT datallowconn FROM pg_database WHERE datname = %s",
                                (self.dbname,)).fetchone()
             if row is not None and not row[0]:
