@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from .conftest import assert_clean
+from .test_postgresql import pg, pg_template  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +96,21 @@ def test_a_symlinked_lock_is_not_followed(project, tmp_path):
     assert "symbolic link" in result.stderr
     assert elsewhere.read_text() == "do not touch\n"
     assert project.hashes() == before
+
+
+@pytest.mark.postgres
+def test_a_postgresql_state_folder_others_can_write_to_is_refused(pg):
+    """ORB_STATE_DIR holds the journal and the lock of a PostgreSQL database: shared, it is refused."""
+    state = pg.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    before = pg.schema(), pg.readings()
+    os.chmod(state, 0o777)
+    try:
+        result = pg.run("safe_migrate", "--noinput", scenario="add_column")
+    finally:
+        os.chmod(state, 0o700)
+    last = assert_clean(result, 3)
+    assert str(state) in result.stderr and "others" in result.stderr
+    assert last.startswith("Database unchanged")
+    assert (pg.schema(), pg.readings()) == before
+    assert not os.path.exists(pg.backup_dir) or not os.listdir(pg.backup_dir)

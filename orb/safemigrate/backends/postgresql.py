@@ -44,7 +44,7 @@ from ..errors import MigrationFailed, Refused
 from ..journal import now_iso
 from ..lock import Holder, read_holder
 from ..sizes import human_bytes
-from .base import Backend, writable_problem
+from .base import Backend, refuse_shared_folders, refuse_symlinked_state, writable_problem
 from .sqlite import pid_alive
 
 RUN_NAMESPACE = 0x4F524201  # "ORB" 1: one safe_migrate run at a time
@@ -720,6 +720,9 @@ class PostgreSQLBackend(Backend):
                     f"Cannot write to {what}: {problem}; make it writable for this user "
                     "(or choose another --backup-dir / ORB_STATE_DIR) and run again."
                 )
+        refuse_shared_folders([(os.path.dirname(self.lock_path), "state folder (ORB_STATE_DIR)"),
+                               (self.backup_dir, "backup folder")])
+        refuse_symlinked_state([(self.journal_path, "journal"), (self.lock_path, "lock file")])
         self.check_tools()
 
     def can_create_databases(self):
