@@ -9,6 +9,7 @@ django_migrations).  Needs the server at 127.0.0.1:5432 (user postgres, trust au
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -326,8 +327,13 @@ def test_a_leftover_rehearsal_database_is_dropped_by_the_next_run(pg):
     dead = subprocess.Popen(["true"])
     dead.wait()
     leftover = f"{pg.name}_orb_rehearsal_{dead.pid}"
+    mark = "orb safe_migrate scratch: " + json.dumps(
+        {"database": pg.name, "kind": "rehearsal", "pid": dead.pid, "host": socket.gethostname()})
     with admin() as conn:
         conn.execute(f'CREATE DATABASE "{leftover}"')
+        # A killed run's scratch database carries its mark; only marked databases are dropped
+        # (tests/e2e/test_postgresql_names.py shows an unmarked one is left alone).
+        conn.execute(f'COMMENT ON DATABASE "{leftover}" IS ' + "'" + mark.replace("'", "''") + "'")
     result = pg.run("safe_migrate", "--noinput", scenario="add_column")
     assert_clean(result, 0)
     assert f"Dropped a rehearsal database left by an interrupted run: {leftover}" in result.stdout
