@@ -4,8 +4,9 @@
 
 Each insert is its own ``BEGIN IMMEDIATE ... COMMIT`` on a connection with a busy timeout;
 every few inserts the connection is closed and a new one opened.  The marker of an insert
-is printed (and flushed) only after its COMMIT returned, so the printed markers are exactly
-the writes the database promised to keep.  An insert that fails (locked, busy) is retried
+is printed (and flushed) only after its COMMIT returned, with the time the COMMIT returned
+(``MARKER EPOCH_SECONDS``), so the printed markers are exactly the writes the database
+promised to keep, and when.  An insert that fails (locked, busy) is retried
 under a new marker and never printed.
 """
 import os
@@ -41,7 +42,7 @@ def main(db, stop_file):
                         pass
                     time.sleep(0.05)
                     continue
-                print(marker, flush=True)
+                print(marker, f"{time.time():.6f}", flush=True)
                 time.sleep(0.005)
         finally:
             conn.close()
