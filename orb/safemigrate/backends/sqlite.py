@@ -167,6 +167,12 @@ class SQLiteBackend(Backend):
     def _copy_into(self, source, dest, *, report, label):
         src = open_readonly(source)
         try:
+            # One read transaction for the whole copy: every step reads the same snapshot. Without
+            # it each step sees the other writers' commits and SQLite restarts the copy, so a
+            # steady writer (the web app) could keep a step-wise backup from ever finishing. In WAL
+            # mode a reader never blocks a writer, so they go on committing meanwhile.
+            src.execute("BEGIN")
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
             dst = sqlite3.connect(dest)
             try:
                 total = src.execute("PRAGMA page_count").fetchone()[0] or 1
