@@ -118,3 +118,54 @@ def test_only_files_safe_migrate_wrote_and_journaled_count(tmp_path):
     os.chmod(backup, 0o600)
     backup.write_bytes(b"other bytes!")
     assert "sha256" in trust_problem(str(backup), entries[str(backup)])
+
+
+WRITER = """
+import os, sqlite3, sys
+db, stop, ready = sys.argv[1:4]
+conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+open(ready, "w").close()
+while not os.path.exists(stop):
+    conn.execute("INSERT INTO t (x) VALUES (randomblob(200))")
+"""
+
+
+def test_a_step_wise_backup_finishes_while_another_process_keeps_committing(tmp_path):
+    """Every commit by another connection restarts an SQLite backup that reads a new snapshot at
+    each step; the copy holds one read transaction, so it finishes in one pass."""
+    import sqlite3
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    db = tmp_path / "orb.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x BLOB)")
+    conn.executemany("INSERT INTO t (x) VALUES (?)", ((os.urandom(500),) for _ in range(40000)))
+    conn.commit()
+    conn.close()
+    stop, ready = tmp_path / "stop", tmp_path / "ready"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(stop), str(ready)])
+    steps = []
+
+    class Report:
+        def percent(self, done, total, *, label):
+            steps.append(done)
+            assert len(steps) < 1000, "the backup keeps restarting while the writer commits"
+
+    backend = SQLiteBackend(SimpleNamespace(alias="default", settings_dict={"NAME": str(db)}))
+    try:
+        while not ready.exists():
+            assert writer.poll() is None, "the writer died"
+        dest = tmp_path / "copy.db"
+        backend.write_backup(str(dest), report=Report())
+    finally:
+        stop.touch()
+        writer.wait(timeout=60)
+    copy = sqlite3.connect(dest)
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert copy.execute("SELECT count(*) FROM t").fetchone()[0] >= 40000
+    copy.close()
