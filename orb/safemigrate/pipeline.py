@@ -19,7 +19,7 @@ from .events import Reporter
 from .journal import Journal, new_run_id, now_iso, recorded_checksums, who
 from .outcome import Outcome
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
-from .preservation import counts_from_json
+from .preservation import undo_allowance
 from .rehearsal import rehearse
 from .runs import rollback_candidate, rows_written_since
 from .sizes import human_bytes
@@ -195,7 +195,7 @@ class Engine:
                                              applied=applied_before, checksums=drift_report.checksums,
                                              report=self.report)
             self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
-            allowance = counts_from_json(undone.get("counts_after")) if undone else None
+            allowance = undo_allowance(undone) if undone else None
             if do_rehearse:
                 started = time.monotonic()
                 rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,

@@ -19,6 +19,7 @@ IGNORED_TABLES = {"django_migrations", "sqlite_sequence", "sqlite_stat1", "sqlit
 class TableCounts:
     rows: int
     values: dict  # column -> non-null count
+    rows_added: int = 0  # for --rollback: rows the undone run itself added to this table
 
 
 @dataclass
@@ -117,6 +118,20 @@ def counts_to_json(counts):
     return {table: {"rows": c.rows, "values": c.values} for table, c in counts.items()}
 
 
+def undo_allowance(record):
+    """What undoing the run ``record`` may take away without it counting as a loss: the counts
+    it left behind, and per table the rows it added itself (``rows_after - rows_before``), e.g. the
+    permissions its data migration granted, which its reverse code deletes again."""
+    allowance = counts_from_json(record.get("counts_after"))
+    before, after = record.get("rows_before"), record.get("rows_after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for table, counts in allowance.items():
+            rows_before, rows_after = before.get(table, 0), after.get(table)
+            if isinstance(rows_before, int) and isinstance(rows_after, int):
+                counts.rows_added = max(0, rows_after - rows_before)
+    return allowance
+
+
 def counts_from_json(data):
     """TableCounts from a journal record's ``counts_after`` (None or malformed -> {})."""
     result = {}
@@ -165,8 +180,8 @@ def compare(*, before, after, state_before, state_after, plan, allowance=None):
                 )
             continue
         counts_after = after[new_table]
-        if counts_after.rows < counts.rows:
-            gone = counts.rows - counts_after.rows
+        gone = counts.rows - counts_after.rows - (allowed.rows_added if allowed else 0)
+        if gone > 0:
             comparison.losses.append(
                 Loss(table, None, gone, f"{gone} of {counts.rows} rows of {table} would be deleted")
             )

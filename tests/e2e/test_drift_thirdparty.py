@@ -54,7 +54,14 @@ def test_third_party_app_with_many_migrations_forwards_zero_and_rollback(empty_p
     assert {a for a in empty_project.applied() if a.startswith("axes.")} == {f"axes.{f[:-3]}" for f in axes}
     assert "axes_accessattempt" in dbfacts.schema(empty_project.db)
 
-    zero = empty_project.run("safe_migrate", "axes", "zero", "--noinput", **env)
+    # Unapplying axes also unapplies the project's migration that gave the Chief Engineer its
+    # permissions (it depends on axes): revoking them deletes rows, which needs --allow-data-loss.
+    before = empty_project.hashes()
+    refused = empty_project.run("safe_migrate", "axes", "zero", "--noinput", **env)
+    assert_clean(refused, 3)
+    assert "rows of auth_group_permissions would be deleted" in refused.stderr
+    assert empty_project.hashes() == before
+    zero = empty_project.run("safe_migrate", "axes", "zero", "--noinput", "--allow-data-loss", **env)
     assert_clean(zero, 0)
     assert not any(a.startswith("axes.") for a in empty_project.applied())
     assert "axes_accessattempt" not in dbfacts.schema(empty_project.db)

@@ -37,6 +37,31 @@ def test_rollback_keeps_rows_written_after_the_upgrade(project):
     assert assert_clean(again, 0).startswith("Database unchanged: nothing to roll back")
 
 
+def test_rollback_of_a_data_migration_takes_back_only_the_rows_it_added(project):
+    """Undoing a run whose data migration added rows (as granting permissions to a group does)
+    deletes exactly those rows again: not a loss. A row written since that the reverse code would
+    delete too is a loss, refused without --allow-data-loss."""
+    readings = "SELECT id, name, value, note FROM scenario_reading ORDER BY id"
+    before_upgrade = dbfacts.rows(project.db, readings)
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="data_rows"), 0)
+    assert dbfacts.count(project.db, "scenario_reading") == len(before_upgrade) + 3
+    rolled = project.run("safe_migrate", "--rollback", "--noinput", scenario="data_rows")
+    assert_clean(rolled, 0)
+    assert dbfacts.rows(project.db, readings) == before_upgrade
+    assert "scenario.0002_calibration_readings" not in project.applied()
+
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="data_rows"), 0)
+    conn = sqlite3.connect(project.db)
+    with conn:
+        conn.execute("INSERT INTO scenario_reading (name, value, note) VALUES ('calibration-by-hand', 7, NULL)")
+    conn.close()
+    before = project.hashes()
+    refused = project.run("safe_migrate", "--rollback", "--noinput", scenario="data_rows")
+    assert_clean(refused, 3)
+    assert "1 of" in refused.stderr and "rows of scenario_reading would be deleted" in refused.stderr
+    assert project.hashes() == before
+
+
 def test_rollback_that_would_drop_new_values_is_refused(project):
     assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
     insert_readings(project.db, [(f"after {i}", i, None, "written since") for i in range(4)])
