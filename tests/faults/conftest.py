@@ -48,7 +48,8 @@ def small_disk(tmp_path):
     def make(megabytes, name="disk"):
         path = tmp_path / name
         path.mkdir()
-        _mount("-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path))
+        # mode=0700: a tmpfs root is 1777 by default, a folder safe_migrate refuses (others can write).
+        _mount("-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs", str(path))
         mounted.append(path)
         return path
 
