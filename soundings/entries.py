@@ -4,9 +4,11 @@ Code C (sludge tank, IOPP 3.1): items 11.1 identity, 11.2 capacity, 11.3 retaine
 11.4 only when something was collected by manual operation.
 Code I (bilge holding tank, IOPP 3.3): one remark. The predecessor's "34.x" item numbers
 have no IMO basis; a vessel that wants them sets ORB_CODE_I_ITEM_NUMBERS = True.
+
+Only the texts live here; ``OrbEntry.record_for_sounding`` (soundings.models) writes them,
+so this module never imports the models.
 """
 from django.conf import settings
-from django.utils import timezone
 
 from soundings.units import format_m3, gallons_to_m3
 
@@ -40,26 +42,3 @@ def entry_lines(sounding):
             f"{identity}, capacity {capacity} m³, {retained} m³ retained.",
         )
     ]
-
-
-def write_entries(sounding):
-    """Write the ORB entries of a just-saved sounding; returns them."""
-    from soundings.models import OrbEntry
-
-    entry_date = timezone.localdate(sounding.recorded_at)
-    entries = [
-        OrbEntry(
-            entry_date=entry_date,
-            code=code,
-            item=item,
-            text=text,
-            sounding=sounding,
-            officer_name=sounding.engineer_name,
-            officer_rank=sounding.engineer_title,
-            created_by=sounding.created_by,
-        )
-        for code, item, text in entry_lines(sounding)
-    ]
-    for entry in entries:
-        entry.save()
-    return entries

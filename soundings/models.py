@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from soundings.calibration import depth_in_inches, interpolate
+from soundings.entries import entry_lines
 from soundings.units import FOUR_PLACES, gallons_to_m3, round_m3
 
 INCHES_VALIDATORS = [
@@ -207,12 +208,10 @@ class WeeklySounding(models.Model):
                 "A recorded sounding cannot be changed; record a new sounding "
                 "(its ORB entries stay as the record of the old one)."
             )
-        from soundings.entries import write_entries
-
         with transaction.atomic():
             self.full_clean()
             super().save(*args, **kwargs)
-            write_entries(self)
+            OrbEntry.record_for_sounding(self)
 
     def delete(self, *args, **kwargs):
         raise ValidationError(
@@ -260,6 +259,26 @@ class OrbEntry(models.Model):
     def __str__(self):
         item = f" {self.item}" if self.item else ""
         return f"{self.entry_date} {self.code}{item}: {self.text}"
+
+    @classmethod
+    def record_for_sounding(cls, sounding):
+        """Write the ORB entries of a just-saved sounding (texts from soundings.entries)."""
+        entries = [
+            cls(
+                entry_date=timezone.localdate(sounding.recorded_at),
+                code=code,
+                item=item,
+                text=text,
+                sounding=sounding,
+                officer_name=sounding.engineer_name,
+                officer_rank=sounding.engineer_title,
+                created_by=sounding.created_by,
+            )
+            for code, item, text in entry_lines(sounding)
+        ]
+        for entry in entries:
+            entry.save()
+        return entries
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
