@@ -16,5 +16,5 @@ One module per concern:
 - ``apply``        the plan and the checks inside one transaction
 - ``rehearsal``    the same on a copy
 - ``pipeline``     the modes: upgrade, dry-run, rollback, restore, prune
-- ``inspect``      the read-only modes: status, history, list-backups
+- ``readonly_modes`` the read-only modes: plan, status, history, list-backups
 """

@@ -1,6 +1,5 @@
 """Exceptions of the engine; each carries its exit status and the plain-words state line."""
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3

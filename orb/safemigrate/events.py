@@ -1,18 +1,20 @@
-"""Progress reporting: the engine calls ``progress(Event)``; the command renders it.
+"""Progress reporting: the engine never prints; it calls ``progress(event)`` through a
+``Reporter``, and the command renders the events (``render.ProgressRenderer``).
 
 Kinds:
-  stage      a pipeline stage starts            (message)
-  done       a stage finished                   (message, seconds)
-  migration  a migration starts / finished      (message, data: name, direction, seconds, ok)
-  percent    progress of a long copy            (data: done, total)
-  heading    a section of the run begins or ends (message)
-  note       informative line                   (message)
-  warning    something the operator should know (message)
+  stage      a pipeline stage starts              (message)
+  done       a stage finished                     (message, seconds)
+  migration  a migration starts / finished        (message; data: name, start; seconds when finished)
+  percent    progress of a long copy              (message = label; data: done, total)
+  heading    a section of the run begins or ends  (message)
+  note       informative line                     (message, verbosity)
+  warning    something the operator should know   (message; shown at every verbosity, also
+             collected in ``Reporter.warnings`` for the journal record)
 """
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -22,9 +24,6 @@ class Event:
     seconds: float | None = None
     verbosity: int = 1
     data: dict[str, Any] = field(default_factory=dict)
-
-
-ProgressCallback = Callable[[Event], None]
 
 
 def silent(event):

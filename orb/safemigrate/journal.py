@@ -1,7 +1,8 @@
 """The journal: one JSON line per run, appended and fsynced, stored outside the database.
 
-A line cut short by a kill is skipped when reading (and reported as a note), so a
-torn write never hides the records before it.
+A line cut short by a kill, or a line that is not a valid run record, is skipped when
+reading (and reported as a warning by ``read_reporting``), so a torn write never hides the
+records around it; the next append starts on a new line.
 
 The journal is private (0600, in a folder created 0700) and is never opened through a
 symbolic link; the helpers for private files used by the lock and the backups live here.
@@ -152,9 +153,6 @@ class Journal:
 
     def records(self):
         return self.read().records
-
-    def latest_checksums(self):
-        return recorded_checksums(self.records())
 
 
 def _is_str_list(value):

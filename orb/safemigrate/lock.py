@@ -144,11 +144,6 @@ class FileLock:
         os.pwrite(self.fd, payload, 0)
         os.fsync(self.fd)
 
-    def set_maintenance(self, on):
-        holder = read_holder(self.path)
-        if holder and self.fd is not None:
-            self._write(mode=holder.mode, maintenance=on, run_id=holder.run_id)
-
     def release(self):
         if self.fd is None:
             return

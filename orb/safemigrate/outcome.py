@@ -1,10 +1,11 @@
-"""What a mode returns to the command: exit status, the state line, and the JSON document."""
+"""What a mode returns to the command: the state line, the lines before it, and the JSON document.
+
+A mode that returns an Outcome succeeded (exit 0); every other ending is a SafeMigrateError."""
 from dataclasses import dataclass, field
 
 
 @dataclass
 class Outcome:
     state: str
-    exit_code: int = 0
     payload: object = None  # the --json document
     summary: list = field(default_factory=list)  # human lines printed before the state line

@@ -11,8 +11,9 @@ from .errors import Refused
 # Operations that drop stored data when run in the given direction.
 DROPS_FORWARDS = (ops.RemoveField, ops.DeleteModel)
 DROPS_BACKWARDS = (ops.AddField, ops.CreateModel)
-# Operations whose effect on data cannot be known from the migration file alone.
-OPAQUE = (ops.RunPython, ops.RunSQL)
+# Operations that run code (Python or SQL): their effect on data cannot be known from the
+# migration file alone.
+RUNS_CODE = (ops.RunPython, ops.RunSQL)
 # Operations after which SQLite rebuilds the whole table.
 REWRITES = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField, ops.AlterUniqueTogether,
             ops.AddConstraint, ops.RemoveConstraint)
@@ -22,14 +23,14 @@ REWRITES = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField, ops.
 class OperationInfo:
     description: str
     destructive: bool
-    opaque: bool
+    runs_code: bool
     reversible: bool
 
     def to_json(self):
         return {
             "description": self.description,
             "destructive": self.destructive,
-            "runs_code": self.opaque,
+            "runs_code": self.runs_code,
             "reversible": self.reversible,
         }
 
@@ -138,7 +139,7 @@ def describe_operations(migration, *, backwards, state=None):
             OperationInfo(
                 description=text,
                 destructive=drops,
-                opaque=isinstance(operation, OPAQUE),
+                runs_code=isinstance(operation, RUNS_CODE),
                 reversible=bool(getattr(operation, "reversible", True)),
             )
         )
@@ -221,10 +222,10 @@ def rewritten_tables(plan, state):
     tables = set()
     for step in plan.steps:
         for operation in step.migration.operations:
-            if not isinstance(operation, REWRITES + OPAQUE):
+            if not isinstance(operation, REWRITES + RUNS_CODE):
                 continue
             model_name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
-            if isinstance(operation, OPAQUE):
+            if isinstance(operation, RUNS_CODE):
                 return None  # unknown: assume the largest table
             model_state = state.models.get((step.migration.app_label, (model_name or "").lower()))
             if model_state is not None:

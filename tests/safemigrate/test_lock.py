@@ -45,14 +45,13 @@ def test_lock_of_a_killed_process_is_stale_and_taken_over(tmp_path):
         lock.release()
 
 
-def test_maintenance_flag_can_be_switched(tmp_path):
+@pytest.mark.parametrize("maintenance", [False, True])
+def test_the_lock_says_whether_maintenance_is_on(tmp_path, maintenance):
     path = str(tmp_path / "db.safe_migrate.lock")
     lock = FileLock(path)
-    lock.acquire(mode="dry-run", maintenance=False, run_id="r")
+    lock.acquire(mode="dry-run", maintenance=maintenance, run_id="r")
     try:
-        assert not live_holder(path).maintenance
-        lock.set_maintenance(True)
-        assert live_holder(path).maintenance
+        assert live_holder(path).maintenance is maintenance
     finally:
         lock.release()
 

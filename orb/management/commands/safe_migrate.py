@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from orb.safemigrate.errors import SafeMigrateError, UsageError
-from orb.safemigrate.inspect import Inspector
 from orb.safemigrate.pipeline import Engine
+from orb.safemigrate.readonly_modes import ReadOnlyModes
 from orb.safemigrate.render import ProgressRenderer
 
 MODES = ("plan", "dry_run", "rollback", "status", "history", "list_backups", "restore", "prune_backups")
@@ -97,7 +97,7 @@ class Command(BaseCommand):
             for line in outcome.summary:
                 if self.verbosity >= 1:
                     self.stdout.write(line)
-            self.stdout.write(self.style.SUCCESS(outcome.state) if outcome.exit_code == 0 else outcome.state)
+            self.stdout.write(self.style.SUCCESS(outcome.state))
 
     def mode(self, options):
         chosen = [m for m in MODES if options.get(m) not in (None, False)]
@@ -126,10 +126,10 @@ class Command(BaseCommand):
         common = {"connection": connection, "backup_dir": options["backup_dir"], "progress": renderer}
         target = {"app_label": options["app_label"], "migration_name": options["migration_name"]}
         if mode in READ_ONLY:
-            inspector = Inspector(**common)
+            modes = ReadOnlyModes(**common)
             if mode == "plan":
-                return inspector.plan(**target)
-            return getattr(inspector, mode)()
+                return modes.plan(**target)
+            return getattr(modes, mode)()
         engine = self.engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
         if mode == "upgrade":
             return engine.upgrade(**target, rehearse_first=options["rehearse"],

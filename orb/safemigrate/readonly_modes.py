@@ -17,7 +17,9 @@ from .sizes import human_bytes
 from .targets import resolve_targets
 
 
-class Inspector:
+class ReadOnlyModes:
+    """--plan, --status, --history, --list-backups against one database alias."""
+
     def __init__(self, *, connection, backup_dir=None, progress=None):
         self.connection = connection
         self.backend = backend_for(connection, backup_dir=backup_dir)
@@ -33,28 +35,13 @@ class Inspector:
         with self.backend.read_only():
             executor = new_executor(self.connection)
             check_graph(executor.loader, self.connection)
-            report = drifts.detect(executor.loader, applied=set(executor.loader.applied_migrations),
-                                   recorded=recorded_checksums(self._records()))
-            for name, path in report.changed:
+            drift = drifts.detect(executor.loader, applied=set(executor.loader.applied_migrations),
+                                  recorded=recorded_checksums(self._records()))
+            for name, path in drift.changed:
                 self.report.warning(f"Drift: the applied migration {name} was edited since it was applied ({path}).")
             plan = build_plan(executor, targets)
             if with_sql:
                 collect_sql(executor, plan)
-        lines = []
-        for step in plan.steps:
-            flags = []
-            if step.destructive:
-                flags.append("DESTRUCTIVE")
-            if not step.atomic:
-                flags.append("non-atomic")
-            if step.backwards and step.irreversible_operations:
-                flags.append("IRREVERSIBLE")
-            lines.append(f"{step.name} ({step.direction}){' [' + ', '.join(flags) + ']' if flags else ''}")
-            for op in step.operations:
-                mark = " (drops data)" if op.destructive else (" (runs code)" if op.opaque else "")
-                lines.append(f"    {op.description}{mark}")
-            for statement in step.sql:
-                lines.append(f"      {statement}")
         payload = {"database": self.backend.label, "engine": self.backend.engine, **plan.to_json()}
         if not plan.steps:
             return Outcome(state="Database unchanged: no migrations to apply.", payload=payload,
@@ -62,7 +49,7 @@ class Inspector:
         destructive = sum(1 for s in plan.steps if s.destructive)
         state = (f"Database unchanged: {len(plan.steps)} migration(s) would run {plan.direction}"
                  f"{f', {destructive} destructive' if destructive else ''} (plan only).")
-        return Outcome(state=state, payload=payload, summary=["Plan:"] + lines)
+        return Outcome(state=state, payload=payload, summary=["Plan:"] + _plan_lines(plan))
 
     def status(self):
         records = self._records()
@@ -72,17 +59,7 @@ class Inspector:
             loader = MigrationLoader(self.connection, ignore_no_migrations=True)
             applied = set(loader.applied_migrations)
             drift = drifts.detect(loader, applied=applied, recorded=recorded_checksums(records))
-            per_app = {}
-            for app in sorted({key[0] for key in loader.graph.nodes}):
-                ordered = []
-                for leaf in (k for k in loader.graph.leaf_nodes() if k[0] == app):
-                    for key in loader.graph.forwards_plan(leaf):
-                        if key[0] == app and key not in ordered:
-                            ordered.append(key)
-                per_app[app] = {
-                    "applied": [k[1] for k in ordered if k in applied],
-                    "pending": [k[1] for k in ordered if k not in applied],
-                }
+            per_app = _per_app(loader, applied)
         holder = self.backend.lock_holder()
         # The newest backup the journal says safe_migrate wrote (not hashed here: --status stays fast).
         known = [b for b in backups.known_backups(self.backend, records)
@@ -103,21 +80,8 @@ class Inspector:
             "drift": warnings,
             "journal": self.journal.path,
         }
-        lines = [
-            f"Database: {info['database']} ({info['engine']}, {human_bytes(info['size']) if exists else 'not created yet'})",
-        ]
-        for key in ("sqlite_version", "server_version", "other_connections"):
-            if key in info:
-                lines.append(f"{key.replace('_', ' ').capitalize()}: {info[key]}")
-        for app, data in per_app.items():
-            pending = data["pending"]
-            lines.append(f"  {app}: {len(data['applied'])} applied, {len(pending)} pending"
-                         + (f" ({', '.join(pending)})" if pending else ""))
-        lines.append(f"Last run: {_run_line(last) if last else 'none recorded'}")
-        lines.append(f"Newest backup: {known[0].path} ({known[0].created_at})" if known else "Newest backup: none")
-        lines.append(f"Run in progress: {holder.describe()}" if holder else "Run in progress: no")
-        for warning in warnings:
-            lines.append(f"Drift warning: {warning}")
+        lines = _status_lines(info, exists=exists, per_app=per_app, last=last, known=known, holder=holder,
+                              warnings=warnings)
         pending_count = len(payload["pending"])
         if not exists:
             state = "Database not created yet: run `manage.py safe_migrate` to create it."
@@ -162,6 +126,61 @@ class Inspector:
         return Outcome(state=f"Database unchanged: {counted} backup(s)"
                              + (f", and {others} file(s) that do not count." if others else "."),
                        payload=payload, summary=lines or ["No backups."])
+
+
+def _plan_lines(plan):
+    """Each step with its flags, operations and SQL, as --plan prints them."""
+    lines = []
+    for step in plan.steps:
+        flags = []
+        if step.destructive:
+            flags.append("DESTRUCTIVE")
+        if not step.atomic:
+            flags.append("non-atomic")
+        if step.backwards and step.irreversible_operations:
+            flags.append("IRREVERSIBLE")
+        lines.append(f"{step.name} ({step.direction}){' [' + ', '.join(flags) + ']' if flags else ''}")
+        for op in step.operations:
+            mark = " (drops data)" if op.destructive else (" (runs code)" if op.runs_code else "")
+            lines.append(f"    {op.description}{mark}")
+        for statement in step.sql:
+            lines.append(f"      {statement}")
+    return lines
+
+
+def _per_app(loader, applied):
+    """Per app, its migrations in graph order, split into applied and pending."""
+    per_app = {}
+    for app in sorted({key[0] for key in loader.graph.nodes}):
+        ordered = []
+        for leaf in (k for k in loader.graph.leaf_nodes() if k[0] == app):
+            for key in loader.graph.forwards_plan(leaf):
+                if key[0] == app and key not in ordered:
+                    ordered.append(key)
+        per_app[app] = {
+            "applied": [k[1] for k in ordered if k in applied],
+            "pending": [k[1] for k in ordered if k not in applied],
+        }
+    return per_app
+
+
+def _status_lines(info, *, exists, per_app, last, known, holder, warnings):
+    lines = [
+        f"Database: {info['database']} ({info['engine']}, {human_bytes(info['size']) if exists else 'not created yet'})",
+    ]
+    for key in ("sqlite_version", "server_version", "other_connections"):
+        if key in info:
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {info[key]}")
+    for app, data in per_app.items():
+        pending = data["pending"]
+        lines.append(f"  {app}: {len(data['applied'])} applied, {len(pending)} pending"
+                     + (f" ({', '.join(pending)})" if pending else ""))
+    lines.append(f"Last run: {_run_line(last) if last else 'none recorded'}")
+    lines.append(f"Newest backup: {known[0].path} ({known[0].created_at})" if known else "Newest backup: none")
+    lines.append(f"Run in progress: {holder.describe()}" if holder else "Run in progress: no")
+    for warning in warnings:
+        lines.append(f"Drift warning: {warning}")
+    return lines
 
 
 def _run_line(record):
