@@ -1,13 +1,13 @@
 """Service tank pairs, daily fuel tickets and hitch baselines (End of Hitch Sounding Form)."""
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q, Value
 from django.utils import timezone
 
+from orb.models import CreatedAtModel, CreatedByModel
 from soundings.models import FEET_VALIDATORS, INCHES_VALIDATORS
 
 METER_MAX = Decimal("999999.9")
@@ -26,7 +26,7 @@ class ServiceTankPairQuerySet(models.QuerySet):
         return self.filter(deactivated_at__isnull=True)
 
 
-class ServiceTankPair(models.Model):
+class ServiceTankPair(CreatedAtModel):
     label = models.CharField(
         "tank pair", max_length=16, help_text='The tank number, e.g. "13" for #13 P/S.'
     )
@@ -35,7 +35,6 @@ class ServiceTankPair(models.Model):
         null=True, blank=True, help_text="Empty while the pair is active."
     )
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ServiceTankPairQuerySet.as_manager()
 
@@ -106,7 +105,7 @@ class DailyFuelTicketQuerySet(models.QuerySet):
         return self.order_by("-ticket_date", "-id").first()
 
 
-class DailyFuelTicket(models.Model):
+class DailyFuelTicket(CreatedByModel):
     ticket_date = models.DateField(default=timezone.localdate)
     meter_start = models.DecimalField(
         "meter start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS
@@ -126,15 +125,6 @@ class DailyFuelTicket(models.Model):
     )
     engineer_name = models.CharField(max_length=100)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
 
     objects = DailyFuelTicketQuerySet.as_manager()
 
@@ -191,7 +181,7 @@ class DailyFuelTicket(models.Model):
         super().save(*args, **kwargs)
 
 
-class HitchRecord(models.Model):
+class HitchRecord(CreatedAtModel):
     """A hitch baseline: the End (or Start) of Hitch Sounding Form."""
 
     vessel = models.CharField(max_length=100)
@@ -221,7 +211,6 @@ class HitchRecord(models.Model):
         "start of hitch", default=False, help_text="Ticked for a start-of-hitch form, else end of hitch."
     )
     end_date = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]

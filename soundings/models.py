@@ -5,13 +5,13 @@ never changed or deleted (MARPOL Annex I reg. 17; MEPC.312(74) for electronic bo
 """
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from orb.models import CreatedByModel
 from soundings.calibration import depth_in_inches, interpolate
 from soundings.entries import entry_lines
 from soundings.units import FOUR_PLACES, gallons_to_m3, round_m3
@@ -133,7 +133,7 @@ class ProtectedQuerySet(models.QuerySet):
         )
 
 
-class WeeklySounding(models.Model):
+class WeeklySounding(CreatedByModel):
     tank = models.ForeignKey(Tank, on_delete=models.PROTECT, related_name="soundings")
     recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
     feet = models.PositiveSmallIntegerField(validators=FEET_VALIDATORS)
@@ -155,15 +155,6 @@ class WeeklySounding(models.Model):
         "volume (US gal)", max_digits=12, decimal_places=2, editable=False
     )
     m3 = models.DecimalField("volume (m³)", max_digits=12, decimal_places=4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
 
     objects = ProtectedQuerySet.as_manager()
 
@@ -219,7 +210,7 @@ class WeeklySounding(models.Model):
         )
 
 
-class OrbEntry(models.Model):
+class OrbEntry(CreatedByModel):
     """One line of the Oil Record Book, Part I: Date | Code | Item No. | Record of operations."""
 
     class Code(models.TextChoices):
@@ -239,14 +230,6 @@ class OrbEntry(models.Model):
     )
     officer_name = models.CharField("officer in charge", max_length=100)
     officer_rank = models.CharField(max_length=60)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     objects = ProtectedQuerySet.as_manager()
 
