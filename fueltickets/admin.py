@@ -3,10 +3,11 @@ import datetime
 from django.contrib import admin
 
 from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord, ServiceTankPair
+from orb.admin import DeleteUnlessInUseMixin, RecordedByUserMixin
 
 
 @admin.register(ServiceTankPair)
-class ServiceTankPairAdmin(admin.ModelAdmin):
+class ServiceTankPairAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
     list_display = ["__str__", "activated_at", "deactivated_at", "is_active", "notes"]
     list_filter = [("deactivated_at", admin.EmptyFieldListFilter), "activated_at"]
     search_fields = ["label", "notes"]
@@ -17,10 +18,8 @@ class ServiceTankPairAdmin(admin.ModelAdmin):
     def is_active(self, obj):
         return obj.is_active
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.tickets.exists():
-            return False
-        return super().has_delete_permission(request, obj)
+    def in_use(self, obj):
+        return obj.tickets.exists()
 
 
 class TicketYearFilter(admin.SimpleListFilter):
@@ -51,7 +50,7 @@ class TicketYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(DailyFuelTicket)
-class DailyFuelTicketAdmin(admin.ModelAdmin):
+class DailyFuelTicketAdmin(RecordedByUserMixin, admin.ModelAdmin):
     list_display = ["ticket_date", "meter_start", "meter_end", "consumption_gallons", "service_tank_pair", "engineer_name"]
     list_filter = [TicketYearFilter, "ticket_date", "service_tank_pair"]
     search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
@@ -67,14 +66,7 @@ class DailyFuelTicketAdmin(admin.ModelAdmin):
         active = ServiceTankPair.active_pair()
         if active is not None:
             initial.setdefault("service_tank_pair", active.pk)
-        if request.user.is_authenticated:
-            initial.setdefault("engineer_name", request.user.get_full_name() or request.user.get_username())
         return initial
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.save()
 
 
 class FuelTankSoundingInline(admin.TabularInline):

@@ -1,27 +1,22 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from orb.admin import DeleteUnlessInUseMixin, NeverDeletedMixin, RecordedByUserMixin, ViewOnlyMixin
 from soundings.models import CalibrationRow, OrbEntry, Tank, WeeklySounding
 
 
-def _user_display_name(user):
-    return (user.get_full_name() or user.get_username()) if user.is_authenticated else ""
-
-
-class CalibrationRowInline(admin.TabularInline):
+class CalibrationRowInline(DeleteUnlessInUseMixin, admin.TabularInline):
     model = CalibrationRow
     extra = 0
     fields = ["feet", "inches", "gallons"]
 
-    def has_delete_permission(self, request, obj=None):
+    def in_use(self, obj):
         # obj is the tank: its table stays complete once soundings were taken with it.
-        if obj is not None and obj.is_in_use():
-            return False
-        return super().has_delete_permission(request, obj)
+        return obj.is_in_use()
 
 
 @admin.register(Tank)
-class TankAdmin(admin.ModelAdmin):
+class TankAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
     list_display = ["designation", "name", "iopp_section", "orb_code", "capacity_gallons", "capacity_m3", "row_count"]
     list_filter = ["iopp_section"]
     search_fields = ["designation", "name"]
@@ -44,45 +39,32 @@ class TankAdmin(admin.ModelAdmin):
     def row_count(self, obj):
         return obj._row_count
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_in_use():
-            return False
-        return super().has_delete_permission(request, obj)
+    def in_use(self, obj):
+        return obj.is_in_use()
 
 
 @admin.register(CalibrationRow)
-class CalibrationRowAdmin(admin.ModelAdmin):
+class CalibrationRowAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
     list_display = ["tank", "feet", "inches", "gallons"]
     list_filter = ["tank"]
     search_fields = ["tank__designation", "tank__name"]
     list_select_related = ["tank"]
     ordering = ["tank__designation", "feet", "inches"]
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.tank.is_in_use():
-            return False
-        return super().has_delete_permission(request, obj)
+    def in_use(self, obj):
+        return obj.tank.is_in_use()
 
 
-class OrbEntryInline(admin.TabularInline):
+class OrbEntryInline(ViewOnlyMixin, admin.TabularInline):
     model = OrbEntry
     extra = 0
     fields = ["entry_date", "code", "item", "text", "officer_name", "officer_rank", "created_at"]
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(WeeklySounding)
-class WeeklySoundingAdmin(admin.ModelAdmin):
+class WeeklySoundingAdmin(NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdmin):
     list_display = ["recorded_at", "tank", "depth", "gallons", "m3_rounded", "engineer_name", "engineer_title"]
     list_filter = ["tank", "recorded_at"]
     search_fields = ["tank__designation", "tank__name", "engineer_name"]
@@ -107,27 +89,18 @@ class WeeklySoundingAdmin(admin.ModelAdmin):
             return self.fields  # a recorded sounding is part of the record: view only
         return self.readonly_fields
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("engineer_name", _user_display_name(request.user))
-        return initial
-
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            obj.save()
+        if not change:  # a recorded sounding is never saved again
+            super().save_model(request, obj, form, change)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None:
             return False  # recorded soundings are viewed, never edited
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OrbEntry)
-class OrbEntryAdmin(admin.ModelAdmin):
+class OrbEntryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["entry_date", "code", "item", "text", "officer_name", "officer_rank", "sounding"]
     list_filter = ["code", "entry_date"]
     search_fields = ["text", "officer_name", "item"]
@@ -136,12 +109,3 @@ class OrbEntryAdmin(admin.ModelAdmin):
     readonly_fields = ["entry_date", "code", "item", "text", "sounding", "officer_name",
                        "officer_rank", "created_at", "created_by"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

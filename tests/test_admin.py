@@ -256,3 +256,35 @@ def test_passwords_need_twelve_characters(db):
     with pytest.raises(ValidationError, match="at least 12 characters"):
         validate_password("Kx9!qTr4zW2")  # 11
     validate_password("Kx9!qTr4zW2m")  # 12
+
+
+def test_records_added_in_the_admin_are_signed_by_the_logged_in_user(client, make_user, tanks, active_pair):
+    user = make_user("chief", superuser=True)
+    user.first_name, user.last_name = "Ann", "Lee"
+    user.save()
+    client.force_login(user)
+    for name in ("fueltickets_dailyfuelticket_add", "soundings_weeklysounding_add"):
+        assert client.get(reverse(f"admin:{name}")).context["adminform"].form.initial["engineer_name"] == "Ann Lee"
+    response = client.post(reverse("admin:soundings_weeklysounding_add"), sounding_post(tanks["17P"]))
+    assert response.status_code == 302, errors_of(response)
+    sounding = WeeklySounding.objects.get()
+    assert sounding.created_by == user and {e.created_by for e in sounding.entries.all()} == {user}
+
+
+def test_rows_in_use_cannot_be_deleted(client, make_user, tanks, active_pair):
+    client.force_login(make_user("root", superuser=True))
+    tank, row = tanks["17P"], tanks["17P"].calibration_rows.first()
+    pages = [
+        reverse("admin:soundings_tank_delete", args=[tank.pk]),
+        reverse("admin:soundings_calibrationrow_delete", args=[row.pk]),
+        reverse("admin:fueltickets_servicetankpair_delete", args=[active_pair.pk]),
+    ]
+    tank_page = reverse("admin:soundings_tank_change", args=[tank.pk])
+    assert [client.get(page).status_code for page in pages] == [200, 200, 200]
+    assert "calibration_rows-0-DELETE" in client.get(tank_page).content.decode()
+
+    record_sounding(tank, feet=1, inches=0)
+    DailyFuelTicket.objects.create(ticket_date=date(2025, 3, 2), meter_start=0, meter_end=1, engineer_name="x")
+    assert [client.get(page).status_code for page in pages] == [403, 403, 403]
+    assert "calibration_rows-0-DELETE" not in client.get(tank_page).content.decode()
+    assert client.get(reverse("admin:soundings_tank_delete", args=[tanks["17S"].pk])).status_code == 200
