@@ -6,4 +6,6 @@ class OrbConfig(AppConfig):
     verbose_name = "ORB"
 
     def ready(self):
-        from orb import sqlite  # noqa: F401  (connection pragmas)
+        from orb.safemigrate.backends import connect_signals
+
+        connect_signals()  # each backend's settings of every new connection

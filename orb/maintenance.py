@@ -1,16 +1,15 @@
 """Maintenance mode: while a safe_migrate run holds its lock with maintenance on, every
 request is answered 503 with a short page, so nothing writes during the migration.
 
-The check is one failed ``open()`` when no run is active (SQLite: the lock file beside
-the database), so it costs nothing measurable per request.  A lock left by a dead run
-is ignored (its ``flock`` is free), and the site works again as soon as the run ends,
-without a restart.
+The backend answers (``Backend.maintenance_active``, kept per alias): one failed ``open()``
+of the lock file or one query on the server's lock table, so it costs nothing measurable per
+request.  A lock left by a dead run is ignored, and the site works again as soon as the run
+ends, without a restart.  Wherever a backend keeps its lock, this page follows it.
 """
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpResponse
 
-from orb.safemigrate.lock import live_holder
+from orb.safemigrate import backends
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ORB: maintenance</title>
@@ -24,16 +23,7 @@ again in a minute.</p></body></html>
 
 
 def maintenance_active(alias=DEFAULT_DB_ALIAS):
-    settings_dict = settings.DATABASES[alias]
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
-        name = str(settings_dict["NAME"])
-        holder = live_holder(name + ".safe_migrate.lock")
-        return bool(holder and holder.maintenance)
-    if settings_dict["ENGINE"] == "django.db.backends.postgresql":
-        from orb.safemigrate.backends.postgresql import advisory_lock_held
-
-        return advisory_lock_held(connections[alias])
-    return False
+    return backends.maintenance_active(alias)
 
 
 class MaintenanceMiddleware:

@@ -78,7 +78,7 @@ def state_files(connection):
     """safe_migrate's journal and lock paths of this database ((), if it has none)."""
     try:
         backend = backend_for(connection)
-    except UsageError:  # an in-memory SQLite database or another engine: check once per process
+    except UsageError:  # a database without a backend (in memory, another engine): check once per process
         return ()
     return (backend.journal_path, backend.lock_path)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from orb.safemigrate.backends import embedded_database_url, prepare_database_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
 
@@ -91,19 +93,13 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "orb.wsgi.application"
 
-DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'orb.db'}"
+DEFAULT_DATABASE_URL = embedded_database_url(DATA_DIR / "orb.db")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, conn_max_age=0
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    _db_path = Path(DATABASES["default"]["NAME"])
-    if str(_db_path) not in (":memory:", ""):
-        _db_path.parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    # Tests get their own file (not :memory:) so subprocess tests and WAL behave as on board.
-    DATABASES["default"].setdefault("TEST", {})
+prepare_database_settings(DATABASES["default"])  # e.g. the embedded default's folder is created
 
 ORB_BACKUP_DIR = os.environ.get("ORB_BACKUP_DIR") or None
 ORB_STATE_DIR = os.environ.get("ORB_STATE_DIR") or str(DATA_DIR)

@@ -1,8 +1,8 @@
 """Apply a plan and run every check before it counts.
 
 ``run_plan`` applies the whole plan on the connection's database inside ONE
-transaction (SQLite: foreign keys off, then ``BEGIN IMMEDIATE``; PostgreSQL:
-transactional DDL), runs the checks still inside it, and commits only when all pass.
+transaction (prepared by the backend's ``begin_apply``), runs the checks still inside it,
+and commits only when all pass.
 With ``commit=False`` (a rehearsal) it rolls back at the end.  A plan that cannot run
 in one transaction is applied migration by migration (``one_transaction=False``) and
 then checked; the caller restores the backup if that fails.
@@ -10,8 +10,8 @@ then checked; the caller restores the backup if that fails.
 As Django's ``migrate`` does, every app's ``management`` module is imported first (apps
 connect post_migrate setup there, e.g. django-guardian's anonymous user), the
 pre/post_migrate signals are sent with the run's verbosity, interactivity and plan, and
-on PostgreSQL the deferred constraint checks fire after each migration, as the commit
-between migrations of plain ``migrate`` would fire them.
+the backend fires deferred constraint checks after each migration, as the commit between
+migrations of plain ``migrate`` would fire them.
 """
 import contextlib
 import time
@@ -84,22 +84,13 @@ def _handler_output(report):
         stream.flush()
 
 
-def fire_deferred_constraints(connection):
-    """PostgreSQL: check the deferred constraints now, as a commit between migrations would
-    (pending trigger events also make a later ALTER TABLE of the same table fail)."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 class _Progress:
     """Turns the executor's callback into timed events."""
 
-    def __init__(self, report, result, connection=None):
+    def __init__(self, report, result, backend=None):
         self.report = report
         self.result = result
-        self.connection = connection
+        self.backend = backend
         self.current = None
         self.started = None
 
@@ -110,9 +101,9 @@ class _Progress:
             verb = "Applying" if action == "apply_start" else "Unapplying"
             self.report.emit("migration", f"{verb} {self.current}...", name=self.current, start=True)
         elif action in ("apply_success", "unapply_success"):
-            if self.connection is not None:
+            if self.backend is not None:
                 # A violation raises here, while ``current`` still names the migration that caused it.
-                fire_deferred_constraints(self.connection)
+                self.backend.fire_deferred_constraints()
             seconds = time.monotonic() - self.started
             self.result.timings[self.current] = round(seconds, 4)
             self.result.applied.append(self.current)
@@ -134,15 +125,16 @@ def _rerender_real_models(state):
     return post_apps
 
 
-def _verify_inside(*, connection, executor_after, post_state, result, report, smoke_allowed):
+def _verify_inside(*, backend, executor_after, post_state, result, report, smoke_allowed):
     """The checks of the contract, run on the migrated (not yet committed) database."""
+    connection = backend.connection
     remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
     result.full = not remaining
     timings = result.check_timings
     with report.timed("Checking integrity", timings=timings, key="integrity"):
-        checks.integrity(connection)
+        checks.integrity(backend)
     with report.timed("Checking foreign keys", timings=timings, key="foreign_keys"):
-        checks.foreign_keys(connection)
+        checks.foreign_keys(backend)
     registry = global_apps if result.full else post_state.apps
     with report.timed("Checking every model can be read", timings=timings, key="models"):
         result.models_checked = checks.models_readable(connection, registry)
@@ -155,11 +147,11 @@ def _verify_inside(*, connection, executor_after, post_state, result, report, sm
         report.note("Smoke checks skipped: the target state is not the code's current models.")
 
 
-def _preservation(*, connection, before, state_before, post_state, plan, result, allow_data_loss, report,
+def _preservation(*, backend, before, state_before, post_state, plan, result, allow_data_loss, report,
                   allowance):
     # The refusal is raised inside the stage, so it never reports "OK" just before refusing.
     with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
-        after = preservation.snapshot(connection)
+        after = preservation.snapshot(backend.connection, internal_tables=backend.internal_tables)
         result.counts_after = preservation.counts_to_json(after)
         comparison = preservation.compare(
             before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
@@ -188,17 +180,17 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
     import_management_modules()
     signals = {"verbosity": report.verbosity if verbosity is None else verbosity, "interactive": interactive}
     cleanup = backend.begin_apply()
-    progress = _Progress(report, result, connection)
+    progress = _Progress(report, result, backend)
     try:
         if plan.atomic:
             with transaction.atomic(using=connection.alias):
-                _run(connection=connection, plan=plan, expected=expected, progress=progress,
+                _run(backend=backend, plan=plan, expected=expected, progress=progress,
                      result=result, allow_data_loss=allow_data_loss, report=report,
                      smoke_allowed=smoke_allowed, atomic=True, allowance=allowance, signals=signals)
                 if not commit:
                     transaction.set_rollback(True, using=connection.alias)
         else:
-            _run(connection=connection, plan=plan, expected=expected, progress=progress,
+            _run(backend=backend, plan=plan, expected=expected, progress=progress,
                  result=result, allow_data_loss=allow_data_loss, report=report,
                  smoke_allowed=smoke_allowed, atomic=False, allowance=allowance, signals=signals)
     except (DataLossRefused, MigrationFailed):
@@ -234,8 +226,9 @@ def _root_error(exc):
     return current
 
 
-def _run(*, connection, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
+def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
          allowance, signals):
+    connection = backend.connection
     executor = MigrationExecutor(connection, progress)
     if plan.steps and not executor.recorder.has_table():
         executor.recorder.ensure_schema()
@@ -247,7 +240,7 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
         )
     state_before = executor._create_project_state(with_applied_migrations=True)
     with report.timed("Counting rows before", timings=result.check_timings, key="count_before"):
-        before = preservation.snapshot(connection)
+        before = preservation.snapshot(connection, internal_tables=backend.internal_tables)
     raw = plan.raw
     pre_apps = state_before.apps
     with _handler_output(report) as stdout:
@@ -270,15 +263,15 @@ def _run(*, connection, plan, expected, progress, result, allow_data_loss, repor
                                  apps=post_apps, plan=raw)
     result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
     if atomic:
-        _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,
+        _verify_inside(backend=backend, executor_after=executor_after, post_state=post_state,
                        result=result, report=report, smoke_allowed=smoke_allowed)
-        _preservation(connection=connection, before=before, state_before=state_before,
+        _preservation(backend=backend, before=before, state_before=state_before,
                       post_state=post_state, plan=plan, result=result,
                       allow_data_loss=allow_data_loss, report=report, allowance=allowance)
     else:
         with transaction.atomic(using=connection.alias):
-            _verify_inside(connection=connection, executor_after=executor_after, post_state=post_state,
+            _verify_inside(backend=backend, executor_after=executor_after, post_state=post_state,
                            result=result, report=report, smoke_allowed=smoke_allowed)
-            _preservation(connection=connection, before=before, state_before=state_before,
+            _preservation(backend=backend, before=before, state_before=state_before,
                           post_state=post_state, plan=plan, result=result,
                           allow_data_loss=allow_data_loss, report=report, allowance=allowance)

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -47,7 +46,7 @@ def sha256_file(path):
 @contextmanager
 def private_umask():
     """Files created inside are never readable by group or others, not even for an instant
-    (SQLite and pg_dump create their own companions: -journal files, dumps)."""
+    (database libraries and dump tools create their own companions: -journal files, dumps)."""
     previous = os.umask(0o077)
     try:
         yield
@@ -229,7 +228,7 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
         os.replace(partial, path)
         fsync_path(os.path.dirname(path))
         return info
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, *backend.backup_errors) as exc:
         _remove_attempt(path)
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MigrationFailed(
@@ -261,8 +260,8 @@ def fsync_path(path):
 
 
 def is_leftover(name):
-    """True for files of an unfinished backup: ``.partial-XXXXXXXX`` (and SQLite's
-    ``-journal`` beside it), a sidecar's temporary ``.tmp-XXXXXXXX``."""
+    """True for files of an unfinished backup: ``.partial-XXXXXXXX`` (and the database
+    library's ``-journal`` beside it), a sidecar's temporary ``.tmp-XXXXXXXX``."""
     return PARTIAL in name or ".tmp-" in name
 
 
@@ -307,11 +306,13 @@ def byte_copy(backend, *, run_id):
                       kind="safety", run_id=run_id, verified=False)
     try:
         partial = new_partial(path)
-        if backend.exists():
-            _copy_private(backend.label, partial, exclusive=False)
-            # Commits still in the write-ahead log belong to the current state: keep them beside it.
-            if os.path.exists(backend.label + "-wal"):
-                _copy_private(backend.label + "-wal", path + "-wal", exclusive=True)
+        for source, suffix in backend.raw_files() if backend.exists() else []:
+            # The database itself into the partial file; its companions (e.g. a write-ahead log
+            # holding commits of the current state) beside the final name.
+            if suffix:
+                _copy_private(source, path + suffix, exclusive=True)
+            else:
+                _copy_private(source, partial, exclusive=False)
         info.sha256 = sha256_file(partial)
         info.size = os.path.getsize(partial)
         write_json_atomic(info.sidecar, info.to_json())
@@ -430,7 +431,7 @@ def known_backups(backend, journal_records):
     paths = {path for path in entries if os.path.lexists(path)}
     pattern = os.path.join(glob.escape(backend.backup_dir), backend.backup_basename("") + "*")
     for path in glob.glob(pattern):  # dangling symbolic links included
-        # Sidecars, leftovers of a killed run, and SQLite's own companions of a file that was
+        # Sidecars, leftovers of a killed run, and the database library's companions of a file that was
         # opened (-wal, -shm, -journal) are not backups.
         if path.endswith((".json", "-wal", "-shm", "-journal")) or is_leftover(os.path.basename(path)):
             continue

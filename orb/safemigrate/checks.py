@@ -10,34 +10,18 @@ from django.utils.module_loading import import_string
 from .errors import CheckFailed
 
 
-def integrity(connection):
-    """``PRAGMA quick_check`` on SQLite (sees this transaction's own changes)."""
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA quick_check")
-        rows = [row[0] for row in cursor.fetchall()]
-    if rows != ["ok"]:
-        raise CheckFailed("integrity", "; ".join(rows[:5]))
+def integrity(backend):
+    """The backend's fast integrity check, seeing this transaction's own changes."""
+    problems = backend.integrity_problems_in_transaction()
+    if problems:
+        raise CheckFailed("integrity", "; ".join(problems[:5]))
 
 
-def foreign_keys(connection):
-    """Every foreign key points at an existing row."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_key_check")
-            rows = cursor.fetchall()
-        if rows:
-            table, rowid, parent, _ = rows[0]
-            raise CheckFailed(
-                "foreign keys",
-                f"{len(rows)} row(s) point at missing rows, e.g. {table} rowid {rowid} -> {parent}",
-            )
-    else:
-        # PostgreSQL enforces foreign keys itself; deferred ones are checked now.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+def foreign_keys(backend):
+    """Every foreign key points at an existing row (deferred constraints are checked now)."""
+    problems = backend.foreign_key_problems_in_transaction()
+    if problems:
+        raise CheckFailed("foreign keys", problems[0])
 
 
 def models_readable(connection, apps_registry):

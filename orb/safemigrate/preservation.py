@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import migrations as ops
 
-IGNORED_TABLES = {"django_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+IGNORED_TABLES = {"django_migrations"}  # plus the backend's ``internal_tables``
 
 
 @dataclass
@@ -44,20 +44,22 @@ def quote(connection, name):
     return connection.ops.quote_name(name)
 
 
-def snapshot(connection):
-    """{table: TableCounts} for every table of the database."""
+def snapshot(connection, *, internal_tables=()):
+    """{table: TableCounts} for every table of the database but Django's migration records and
+    the backend's own bookkeeping (``internal_tables``)."""
+    ignored = IGNORED_TABLES | set(internal_tables)
     counts = {}
     with connection.cursor() as cursor:
         tables = [
             info.name
             for info in connection.introspection.get_table_list(cursor)
-            if info.type == "t" and info.name not in IGNORED_TABLES
+            if info.type == "t" and info.name not in ignored
         ]
         for table in tables:
             description = connection.introspection.get_table_description(cursor, table)
             # A NOT NULL column holds a value in every row (the database enforces it, and the
             # integrity check verifies it), so its count is the row count: only nullable
-            # columns are counted.  COUNT(*) alone lets SQLite scan its smallest index
+            # columns are counted.  COUNT(*) alone lets the database scan its smallest index
             # instead of the whole table.
             nullable = [col.name for col in description if col.null_ok]
             parts = ["COUNT(*)"] + [f"COUNT({quote(connection, c)})" for c in nullable]

@@ -15,38 +15,14 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 from django.db import connections
-from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+
+from orb.safemigrate.backends import is_test_database  # by the database's own test-name rules
 
 ALLOW_VARIABLE = "ORB_ALLOW_PLAIN_MIGRATE"
 
 
 def allowed_by_environment():
     return os.environ.get(ALLOW_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def is_test_database(connection):
-    """True when ``connection`` points at a database Django's test machinery created.
-
-    Decided by the database the connection will write to, not by "are tests running"
-    (a flag such as setup_test_environment() says nothing about which database a
-    connection points at).  Django's ``create_test_db`` switches the connection's NAME to
-    the test database's name before it calls ``migrate``, and that name is, by Django's
-    own rules (``_get_test_db_name``):
-    - the configured ``TEST["NAME"]`` when there is one (pytest-django adds its xdist
-      suffix to both), so only a NAME equal to it counts;
-    - otherwise, on SQLite, an in-memory database (which holds nothing to lose anyway);
-    - otherwise ``test_`` + NAME (``TEST_DATABASE_PREFIX``).
-    A ship's SQLite file is never in memory and its NAME is an absolute path, so neither
-    rule can match it by accident; an explicit TEST NAME wins over the prefix rule.
-    """
-    settings_dict = connection.settings_dict
-    name = str(settings_dict.get("NAME") or "")
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        return True
-    test_name = (settings_dict.get("TEST") or {}).get("NAME")
-    if test_name:
-        return name == str(test_name)
-    return connection.vendor != "sqlite" and name.startswith(TEST_DATABASE_PREFIX)
 
 
 class Command(DjangoMigrateCommand):

@@ -5,6 +5,7 @@ it, how to point the Django connection at a rehearsal copy, and how to lock.
 Everything else (plans, checks, journal) is engine-neutral and lives one level up.
 """
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 
@@ -12,11 +13,23 @@ from django.conf import settings
 
 from ..errors import Refused
 from ..journal import makedirs_private, shared_folder_problem
+from ..sizes import human_bytes
+
+SPACE_MARGIN = 1.05  # free disk needed, in multiples of what the run writes ...
+SPACE_SLACK = 1024 * 1024  # ... plus this: the database's own journal pages, the sidecars
 
 
 class Backend:
     engine = "?"
     backup_suffix = ""
+    # Tables of the database's own bookkeeping, never counted by the data-preservation check.
+    internal_tables = frozenset()
+    # Errors (besides OSError) that ``write_backup`` raises when the disk or the file fails.
+    backup_errors = ()
+    # Words for the folder of the journal and lock: (as a directory to write to, as a folder others
+    # must not write to), and the options that choose the folders.
+    state_dir_words = ("the state directory", "state folder")
+    folder_options = "--backup-dir"
 
     def __init__(self, connection, *, backup_dir=None):
         self.connection = connection
@@ -50,6 +63,11 @@ class Backend:
     def lock_path(self):
         return self.state_prefix + ".safe_migrate.lock"
 
+    @property
+    def state_dir(self):
+        """The folder of the journal and the lock."""
+        return os.path.dirname(self.lock_path)
+
     def backup_basename(self, stamp):
         raise NotImplementedError
 
@@ -67,6 +85,46 @@ class Backend:
         """Other processes/sessions holding the database open (for a warning)."""
         return []
 
+    def table_rows(self, path=None):
+        """{table: rows} of the live database, or of the backup at ``path``; raises when the
+        backend cannot count a backup's rows without restoring it."""
+        raise NotImplementedError
+
+    # --- settings and connections (class level: no backend object needed) -------------
+    @staticmethod
+    def prepare_settings(database):
+        """Vendor defaults for one ``DATABASES`` entry, applied at settings time."""
+
+    @staticmethod
+    def configure_connection(connection):
+        """Settings of every new connection (the ``connection_created`` receiver)."""
+
+    @classmethod
+    def is_test_database(cls, connection):
+        """True when ``connection`` points at a database Django's test machinery created.
+
+        Decided by the database the connection will write to, not by "are tests running"
+        (a flag such as setup_test_environment() says nothing about which database a
+        connection points at).  Django's ``create_test_db`` switches the connection's NAME to
+        the test database's name before it calls ``migrate``, and that name is, by Django's
+        own rules (``_get_test_db_name``): the configured ``TEST["NAME"]`` when there is one
+        (pytest-django adds its xdist suffix to both), so only a NAME equal to it counts;
+        otherwise ``test_`` + NAME (``TEST_DATABASE_PREFIX``).  An explicit TEST NAME wins over
+        the prefix rule.  A backend may add its own rule (``test_name_rule``).
+        """
+        # Imported here: this module is imported at settings time, before django.db may be.
+        from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+
+        settings_dict = connection.settings_dict
+        name = str(settings_dict.get("NAME") or "")
+        test_name = (settings_dict.get("TEST") or {}).get("NAME")
+        if test_name:
+            return name == str(test_name)
+        return cls.prefix_names_test_database and name.startswith(TEST_DATABASE_PREFIX)
+
+    # Whether Django names this vendor's test database ``test_`` + NAME when no TEST NAME is set.
+    prefix_names_test_database = True
+
     # --- connection modes ------------------------------------------------------------
     @contextmanager
     def read_only(self):
@@ -82,6 +140,26 @@ class Backend:
     def quick_check(self):
         """Problems found by a fast integrity check of the live database ([] when fine)."""
         return []
+
+    def raw_files(self):
+        """The files holding the database as they are on disk, for a byte copy of a damaged
+        one: [(path, suffix)], the database itself first (suffix ""), then companions to keep
+        beside the copy under ``<copy><suffix>``."""
+        raise NotImplementedError
+
+    # --- inside the apply transaction (see apply.py and checks.py) -----------------------
+    def integrity_problems_in_transaction(self):
+        """Problems of a fast integrity check that sees the open transaction's own changes."""
+        return []
+
+    def foreign_key_problems_in_transaction(self):
+        """References to missing rows, seen from inside the open transaction ([] when fine).
+        A backend whose server enforces foreign keys itself raises the server's error here."""
+        return []
+
+    def fire_deferred_constraints(self):
+        """Check deferred constraints now, as a commit between migrations would (no-op when the
+        backend has none)."""
 
     def write_backup(self, dest, *, report):
         raise NotImplementedError
@@ -117,13 +195,51 @@ class Backend:
 
     def check_space(self, *, rewritten_tables, rehearse, backup=True):
         """Refuse (raise) when the disk cannot hold what the run writes (``backup=False``: a dry run)."""
+        self.check_space_prerequisites(rehearse=rehearse)
+        needs = self.space_needed(rewritten_tables=rewritten_tables, rehearse=rehearse, backup=backup)
+        for directory, amount, whats in space_per_device(needs):
+            free = shutil.disk_usage(directory).free
+            needed = int(amount * SPACE_MARGIN) + SPACE_SLACK
+            if free < needed:
+                raise Refused(
+                    f"Not enough free disk in {directory}: {human_bytes(needed)} needed for "
+                    f"{' + '.join(whats)}, {human_bytes(free)} available; free some space "
+                    "(e.g. `--prune-backups --keep N`) or pass --backup-dir on a larger disk.",
+                    details={"needed": needed, "available": free, "directory": directory},
+                )
+
+    def check_space_prerequisites(self, *, rehearse):
+        """Hook: refuse what the run's space cannot make up for (e.g. no right to create a copy)."""
 
     def foreign_key_problems(self):
         """Foreign keys of the committed database that point nowhere ([] when fine)."""
         return []
 
     def check_writable(self):
-        """Refuse (raise) when a directory the run writes to is not writable."""
+        """Refuse (raise) when a directory the run writes to is not writable, or others can
+        write to it, or the journal or lock is a link (hooks: ``check_reachable``,
+        ``check_database_writable``, ``check_tools``)."""
+        self.check_reachable()
+        for directory, what in ((self.state_dir, self.state_dir_words[0]), (self.backup_dir, "the backup directory")):
+            problem = writable_problem(directory)
+            if problem:
+                raise Refused(
+                    f"Cannot write to {what}: {problem}; make it writable for this user "
+                    f"(or choose another {self.folder_options}) and run again."
+                )
+        self.check_database_writable()
+        refuse_shared_folders([(self.state_dir, self.state_dir_words[1]), (self.backup_dir, "backup folder")])
+        refuse_symlinked_state([(self.journal_path, "journal"), (self.lock_path, "lock file")])
+        self.check_tools()
+
+    def check_reachable(self):
+        """Hook: refuse when the database cannot be worked on at all (checked first)."""
+
+    def check_database_writable(self):
+        """Hook: refuse when the database itself cannot be written."""
+
+    def check_tools(self):
+        """Hook: refuse when a tool the backups need is missing (checked last)."""
 
     def disk_full_hint(self):
         """A few words when the disk holding the database is (nearly) full, else None; added to
@@ -131,14 +247,32 @@ class Backend:
         return None
 
     def run_lock(self):
+        """The lock of one run at a time: ``acquire(mode=, maintenance=, run_id=)``, ``release()``."""
+        raise NotImplementedError
+
+    def lock_holder(self):
+        """The live run holding the lock (a ``lock.Holder``), or None."""
         raise NotImplementedError
 
     def maintenance_active(self):
+        """True while a run holds the lock with maintenance on.  The web app asks this on every
+        request, so it must stay cheap (one failed open() or one query) and never raise."""
         raise NotImplementedError
 
     def begin_apply(self):
         """Prepare the connection for one all-or-nothing transaction; return a cleanup callable."""
         return lambda: None
+
+
+def space_per_device(needs):
+    """[(directory, bytes, [what])]: ``needs`` ([(directory, bytes, what)]) summed per disk."""
+    per_device = {}
+    for directory, amount, what in needs:
+        os.makedirs(directory, exist_ok=True)
+        entry = per_device.setdefault(os.stat(directory).st_dev, [directory, 0, []])
+        entry[1] += amount
+        entry[2].append(what)
+    return [tuple(entry) for entry in per_device.values()]
 
 
 def writable_problem(directory):

@@ -43,8 +43,7 @@ from psycopg.conninfo import make_conninfo
 from ..errors import MigrationFailed, Refused
 from ..journal import now_iso
 from ..lock import Holder, read_holder
-from ..sizes import human_bytes
-from .base import Backend, refuse_shared_folders, refuse_symlinked_state, writable_problem
+from .base import Backend
 from .sqlite import pid_alive
 
 RUN_NAMESPACE = 0x4F524201  # "ORB" 1: one safe_migrate run at a time
@@ -400,13 +399,6 @@ class PgRunLock:
                 except OSError:
                     pass
 
-    def set_maintenance(self, on):
-        if self.conn is None:
-            return
-        self._set(on)
-        self.info["maintenance"] = on
-        self._write()
-
     def release(self):
         if self.conn is None:
             return
@@ -427,6 +419,8 @@ class PgRunLock:
 class PostgreSQLBackend(Backend):
     engine = "postgresql"
     backup_suffix = ".dump"
+    state_dir_words = ("the state directory (ORB_STATE_DIR)", "state folder (ORB_STATE_DIR)")
+    folder_options = "--backup-dir / ORB_STATE_DIR"
 
     def __init__(self, connection, *, backup_dir=None):
         super().__init__(connection, backup_dir=backup_dir)
@@ -707,23 +701,9 @@ class PostgreSQLBackend(Backend):
             yield
 
     # --- preflight ---------------------------------------------------------------------
-    def check_writable(self):
+    def check_reachable(self):
         self.check_name()
         self.ping()
-        for directory, what in (
-            (os.path.dirname(self.lock_path), "the state directory (ORB_STATE_DIR)"),
-            (self.backup_dir, "the backup directory"),
-        ):
-            problem = writable_problem(directory)
-            if problem:
-                raise Refused(
-                    f"Cannot write to {what}: {problem}; make it writable for this user "
-                    "(or choose another --backup-dir / ORB_STATE_DIR) and run again."
-                )
-        refuse_shared_folders([(os.path.dirname(self.lock_path), "state folder (ORB_STATE_DIR)"),
-                               (self.backup_dir, "backup folder")])
-        refuse_symlinked_state([(self.journal_path, "journal"), (self.lock_path, "lock file")])
-        self.check_tools()
 
     def can_create_databases(self):
         with self.admin() as conn:
@@ -755,26 +735,26 @@ class PostgreSQLBackend(Backend):
         # The rehearsal's scratch database lives on the server's disk, which this host cannot see.
         return [(self.backup_dir, self.size(), "the backup")] if backup else []
 
-    def check_space(self, *, rewritten_tables, rehearse, backup=True):
+    def check_space_prerequisites(self, *, rehearse):
         if rehearse:
             self.require_createdb("the rehearsal on a scratch database")
-        for directory, amount, what in self.space_needed(rewritten_tables=rewritten_tables, rehearse=rehearse,
-                                                         backup=backup):
-            os.makedirs(directory, exist_ok=True)
-            free = shutil.disk_usage(directory).free
-            # A custom-format dump is compressed; the database size is a safe upper bound.
-            needed = int(amount * 1.05) + 1024 * 1024
-            if free < needed:
-                raise Refused(
-                    f"Not enough free disk in {directory}: {human_bytes(needed)} needed for {what}, "
-                    f"{human_bytes(free)} available; free some space (e.g. `--prune-backups --keep N`) "
-                    "or pass --backup-dir on a larger disk.",
-                    details={"needed": needed, "available": free, "directory": directory},
-                )
 
     # --- work ------------------------------------------------------------------------
     def quick_check(self):
         return []
+
+    def foreign_key_problems_in_transaction(self):
+        # The server enforces foreign keys itself; deferred ones are checked now (a violation
+        # raises the server's error).
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return []
+
+    def fire_deferred_constraints(self):
+        # Pending trigger events would also make a later ALTER TABLE of the same table fail.
+        if self.connection.in_atomic_block:
+            self.foreign_key_problems_in_transaction()
 
     def write_backup(self, dest, *, report):
         self.check_tools()
@@ -1122,8 +1102,7 @@ class PostgreSQLBackend(Backend):
         return holder
 
     def maintenance_active(self):
-        with self.admin() as conn:
-            return bool(conn.execute(_held_sql(MAINTENANCE_NAMESPACE, self.dbname)).fetchone()[0])
+        return advisory_lock_held(self.connection)
 
     def begin_apply(self):
         conn = self.connection

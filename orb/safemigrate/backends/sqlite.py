@@ -17,9 +17,11 @@ from ..errors import Refused, UsageError
 from ..journal import open_private
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
-from .base import Backend, refuse_shared_folders, refuse_symlinked_state, writable_problem
+from .base import Backend
 
-BUSY_TIMEOUT_S = 30
+BUSY_TIMEOUT_S = 30  # safe_migrate's own connections to the file
+CONNECTION_BUSY_TIMEOUT_MS = 20_000  # every Django connection (a second writer waits, then fails)
+SETTINGS_TIMEOUT_S = 20  # the ``timeout`` OPTION of the DATABASES entry
 REWRITE_FACTOR = 3  # disk used by a table rebuild, in multiples of the table's size (see space_needed)
 
 
@@ -56,9 +58,18 @@ def quick_check_file(path):
     return [] if rows == ["ok"] else rows[:10]
 
 
+def _orphans_sentence(rows):
+    """The rows of ``PRAGMA foreign_key_check`` in one phrase."""
+    table, rowid, parent = rows[0][:3]
+    return f"{len(rows)} row(s) point at missing rows, e.g. {table} rowid {rowid} -> {parent}"
+
 
 class SQLiteBackend(Backend):
     engine = "sqlite"
+    internal_tables = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
+    backup_errors = (sqlite3.Error,)
+    state_dir_words = ("the database directory", "database folder (where the journal and lock live)")
+    prefix_names_test_database = False  # Django's SQLite test database is in memory or TEST["NAME"]
 
     def __init__(self, connection, *, backup_dir=None):
         super().__init__(connection, backup_dir=backup_dir)
@@ -69,6 +80,41 @@ class SQLiteBackend(Backend):
                 "point DATABASE_URL at a file such as sqlite:///data/orb.db."
             )
         self.path = os.path.abspath(name)
+
+    # --- settings and connections ------------------------------------------------------
+    @staticmethod
+    def prepare_settings(database):
+        """The embedded default: the database's folder is created on first use, connections wait
+        for a busy file, and tests get their own file (not :memory:) so subprocess tests and WAL
+        behave as on board."""
+        path = str(database.get("NAME") or "")
+        if path not in (":memory:", ""):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        database.setdefault("OPTIONS", {})["timeout"] = SETTINGS_TIMEOUT_S
+        database.setdefault("TEST", {})
+
+    @staticmethod
+    def configure_connection(connection):
+        """Every new connection to the file gets WAL journaling (readers do not block the one
+        writer), a busy timeout (a second writer waits instead of failing at once) and enforced
+        foreign keys.  Django already turns foreign keys on for SQLite; the pragma is repeated
+        here so the rule is explicit and visible.  In-memory and read-only connections are left
+        as they are."""
+        name = str(connection.settings_dict["NAME"])
+        if name in (":memory:", "") or "mode=memory" in name or "mode=ro" in name:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {CONNECTION_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+
+    @classmethod
+    def is_test_database(cls, connection):
+        """Also an in-memory database (which holds nothing to lose anyway).  A ship's SQLite file
+        is never in memory and its NAME is an absolute path, so no rule can match it by accident."""
+        if connection.is_in_memory_db():
+            return True
+        return super().is_test_database(connection)
 
     # --- where things live -------------------------------------------------------
     @property
@@ -154,6 +200,22 @@ class SQLiteBackend(Backend):
     # --- work ------------------------------------------------------------------------
     def quick_check(self):
         return quick_check_file(self.path)
+
+    def raw_files(self):
+        # Commits still in the write-ahead log belong to the current state: keep them beside it.
+        return [(self.path, "")] + ([(self.path + "-wal", "-wal")] if os.path.exists(self.path + "-wal") else [])
+
+    def integrity_problems_in_transaction(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute("PRAGMA quick_check")
+            rows = [row[0] for row in cursor.fetchall()]
+        return [] if rows == ["ok"] else rows
+
+    def foreign_key_problems_in_transaction(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_key_check")
+            rows = cursor.fetchall()
+        return [_orphans_sentence(rows)] if rows else []
 
     def _copy(self, source, dest, *, report, label):
         """Online copy of ``source`` into ``dest`` (standalone, journal_mode=DELETE), a private
@@ -307,28 +369,6 @@ class SQLiteBackend(Backend):
             needs.append((os.path.dirname(self.path), size + rewrite, "the rehearsal copy"))
         return needs
 
-    def check_space(self, *, rewritten_tables, rehearse, backup=True):
-        per_device = {}
-        for directory, amount, what in self.space_needed(
-            rewritten_tables=rewritten_tables, rehearse=rehearse, backup=backup
-        ):
-            os.makedirs(directory, exist_ok=True)
-            dev = os.stat(directory).st_dev
-            entry = per_device.setdefault(dev, {"dir": directory, "bytes": 0, "what": []})
-            entry["bytes"] += amount
-            entry["what"].append(what)
-        for entry in per_device.values():
-            free = shutil.disk_usage(entry["dir"]).free
-            # Keep a margin: SQLite needs some room for its own journal pages and the sidecars.
-            needed = int(entry["bytes"] * 1.05) + 1024 * 1024
-            if free < needed:
-                raise Refused(
-                    f"Not enough free disk in {entry['dir']}: {human_bytes(needed)} needed for "
-                    f"{' + '.join(entry['what'])}, {human_bytes(free)} available; free some space "
-                    "(e.g. `--prune-backups --keep N`) or pass --backup-dir on a larger disk.",
-                    details={"needed": needed, "available": free, "directory": entry["dir"]},
-                )
-
     def disk_full_hint(self):
         directory = os.path.dirname(self.path)
         try:
@@ -340,22 +380,9 @@ class SQLiteBackend(Backend):
                     "and run again")
         return None
 
-    def check_writable(self):
-        for directory, what in (
-            (os.path.dirname(self.path), "the database directory"),
-            (self.backup_dir, "the backup directory"),
-        ):
-            problem = writable_problem(directory)
-            if problem:
-                raise Refused(
-                    f"Cannot write to {what}: {problem}; make it writable for this user "
-                    "(or choose another --backup-dir) and run again."
-                )
+    def check_database_writable(self):
         if self.exists() and not os.access(self.path, os.W_OK):
             raise Refused(f"The database file {self.path} is not writable; fix its permissions and run again.")
-        refuse_shared_folders([(os.path.dirname(self.path), "database folder (where the journal and lock live)"),
-                               (self.backup_dir, "backup folder")])
-        refuse_symlinked_state([(self.journal_path, "journal"), (self.lock_path, "lock file")])
 
     def table_rows(self, path=None):
         """{table: rows} of the live database, or of the SQLite file at ``path``."""
@@ -379,7 +406,7 @@ class SQLiteBackend(Backend):
             return [str(exc)]
         finally:
             conn.close()
-        return [f"{len(rows)} row(s) point at missing rows, e.g. {rows[0][0]} rowid {rows[0][1]} -> {rows[0][2]}"] if rows else []
+        return [_orphans_sentence(rows)] if rows else []
 
     def run_lock(self):
         return FileLock(self.lock_path)
