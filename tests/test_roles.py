@@ -9,7 +9,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 from fueltickets.models import DailyFuelTicket
-from fueltickets.roles import CHIEF_ENGINEER, ENGINEER, VIEWER, group_permissions
+from orb.roles import CHIEF_ENGINEER, ENGINEER, LOGIN_PERMISSIONS, VIEWER, group_permissions
 from tests.conftest import record_sounding
 
 roles_migration = importlib.import_module("fueltickets.migrations.0002_roles")
@@ -89,3 +89,21 @@ def test_chief_engineer_manages_tanks_pairs_and_hitches(client, make_user, tanks
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
     assert client.get(url("soundings_weeklysounding_delete", sounding.pk)).status_code == 403
     assert client.get(url("soundings_orbentry_delete", sounding.entries.first().pk)).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_login_permissions_migration_is_reversible():
+    """orb.0001 gives the Chief Engineer (only) django-axes' login permissions; undone, it
+    takes them back and leaves the rest of the role alone."""
+    logins = set(LOGIN_PERMISSIONS)
+    before = perms_of(CHIEF_ENGINEER)
+    assert logins <= set(before)
+    assert not any(logins & set(perms_of(name)) for name in (ENGINEER, VIEWER))
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate([("orb", None)])
+        assert set(perms_of(CHIEF_ENGINEER)) == set(before) - logins
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
+    assert perms_of(CHIEF_ENGINEER) == before

@@ -55,7 +55,8 @@ def test_third_party_app_with_many_migrations_forwards_zero_and_rollback(empty_p
     assert "axes_accessattempt" in dbfacts.schema(empty_project.db)
 
     # Unapplying axes also unapplies the project's migration that gave the Chief Engineer its
-    # permissions (it depends on axes): revoking them deletes rows, which needs --allow-data-loss.
+    # login permissions (orb.0001_chief_engineer_unlocks_logins depends on axes): revoking them
+    # deletes rows, which needs --allow-data-loss.
     before = empty_project.hashes()
     refused = empty_project.run("safe_migrate", "axes", "zero", "--noinput", **env)
     assert_clean(refused, 3)

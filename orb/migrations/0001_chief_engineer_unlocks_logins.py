@@ -1,6 +1,9 @@
 """The Chief Engineer manages users, so he also unlocks a user that django-axes locked out
 after too many failed logins: he sees the login attempts in the admin and deletes the
 locked one.  Nobody else gets these permissions (reversible).
+
+Role changes after fueltickets 0002_roles are migrations of this app (orb), which owns the
+roles (orb/roles.py); each keeps its own frozen copy of the codenames it grants.
 """
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
@@ -37,7 +40,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fueltickets", "0003_meter_digits"),
+        ("fueltickets", "0002_roles"),  # creates the Chief Engineer group
         ("axes", "0010_accessattemptexpiration"),
     ]
 

@@ -1,11 +1,17 @@
-"""The three roles as groups of model permissions (used by migration 0002_roles).
+"""The three roles as groups of model permissions: what the groups must hold today.
 
 Chief Engineer: every permission on the ORB models, except deleting ORB entries and
 weekly soundings (nobody may delete those; the admin refuses even superusers).
 Engineer: records fuel tickets and weekly soundings; views everything else.
 Viewer: views everything.
 The Chief Engineer also manages logins: he sees django-axes' login attempts and deletes a
-locked-out one to unlock its user (migration 0004_chief_engineer_unlocks_logins).
+locked-out one to unlock its user.
+
+The groups are created and changed by data migrations, each with a frozen copy of what it
+grants: fueltickets 0002_roles created them (applied on ships, never edited); every later
+change is a migration of the orb app (orb/migrations/0001_chief_engineer_unlocks_logins.py
+first). Change this module and add such a migration together: tests/test_roles.py checks
+that the migrated groups hold exactly these permissions.
 """
 OUR_APPS = ("soundings", "fueltickets")
 MODELS = {
