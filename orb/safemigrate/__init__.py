@@ -15,6 +15,10 @@ One module per concern:
 - ``checks``       integrity, foreign keys, models readable, smoke checks
 - ``apply``        the plan and the checks inside one transaction
 - ``rehearsal``    the same on a copy
-- ``pipeline``     the modes: upgrade, dry-run, rollback, restore, prune
+- ``engine``       the applying modes: upgrade, rollback, dry-run, restore, prune, one method per step
+- ``run``          one run's id, lock, timings, backup and its one journal record
+- ``runs``         reading the journal for decisions: the run --rollback would undo
+- ``prune``        which backups --prune-backups keeps, deletes, leaves alone
+- ``outcome``      what a mode returns: state line, summary lines, JSON document
 - ``readonly_modes`` the read-only modes: plan, status, history, list-backups
 """

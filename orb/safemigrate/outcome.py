@@ -9,3 +9,28 @@ class Outcome:
     state: str
     payload: object = None  # the --json document
     summary: list = field(default_factory=list)  # human lines printed before the state line
+
+
+def run_summary(result):
+    """The lines printed before the state line of a run that applied or rehearsed a plan."""
+    lines = []
+    before, after = result.comparison.rows_before, result.comparison.rows_after
+    for table in sorted(set(before) | set(after)):
+        b, a = before.get(table), after.get(table)
+        if b != a:
+            lines.append(f"  {table}: {b if b is not None else '-'} -> {a if a is not None else '-'} rows")
+    if lines:
+        lines.insert(0, "Rows that changed:")
+    lines.append(f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
+                 f"{data_summary(result.comparison.losses)}, smoke {result.smoke}.")
+    return lines
+
+
+def data_summary(losses):
+    """Says "data preserved", or what --allow-data-loss let go ("data loss allowed: 2 rows dropped")."""
+    if not losses:
+        return "data preserved"
+    rows = sum(loss.lost for loss in losses if loss.column is None)
+    values = sum(loss.lost for loss in losses if loss.column is not None)
+    parts = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in ((rows, "row"), (values, "value")) if n]
+    return f"data loss allowed: {' and '.join(parts)} dropped"

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from orb.safemigrate.errors import SafeMigrateError, UsageError
-from orb.safemigrate.pipeline import Engine
+from orb.safemigrate.engine import Engine
 from orb.safemigrate.readonly_modes import ReadOnlyModes
 from orb.safemigrate.render import ProgressRenderer
 

@@ -1,0 +1,555 @@
+"""The applying modes: upgrade, rollback, dry-run, restore, prune.
+
+Order of an applying run: directories writable -> lock (+ maintenance) -> database
+checks (quick_check, graph, drift, disk) -> backup -> [rehearsal] -> apply with checks
+-> verify -> journal.  Each mode below reads as that list; each step is one short method.
+The run's own state (id, lock, timings, backup, its journal record) lives in ``run.Run``:
+every path out writes one journal record and ends with a sentence saying what state the
+database is in.  The engine never prints: it reports through ``events.Reporter``.
+"""
+import os
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from django.db.migrations.loader import MigrationLoader
+
+from . import backup as backups
+from . import drift as drifts
+from . import prune as pruning
+from .apply import run_plan
+from .backends import backend_for
+from .errors import DataLossRefused, MigrationFailed, Refused, SafeMigrateError, UsageError
+from .events import Reporter
+from .journal import Journal, recorded_checksums
+from .outcome import Outcome, run_summary
+from .plan import build_plan, check_graph, new_executor, rewritten_tables
+from .preservation import undo_allowance
+from .rehearsal import rehearse
+from .run import Run
+from .runs import rollback_candidate, rows_written_since
+from .sizes import human_bytes
+from .targets import resolve_targets
+
+DRY_RUN_STATE = "Database unchanged (dry run)."
+
+
+class NothingToRollBack(SafeMigrateError):
+    """Not an error: there is no run to undo (exit 0)."""
+
+    exit_code = 0
+
+
+@dataclass
+class Preflight:
+    """What the preflight read: the journal, the migration graph and what is applied, drift."""
+
+    records: list
+    executor: object
+    applied: set
+    drift: object  # drift.DriftReport
+    undone: dict | None = None  # --rollback: the journal record of the run being undone
+    _start_state: object = field(default=None, repr=False)
+
+    @property
+    def applied_names(self):
+        return sorted(drifts.key_name(k) for k in self.applied)
+
+    def start_state(self):
+        """The project state before the plan (cached: it is costly to build)."""
+        if self._start_state is None:
+            self._start_state = self.executor._create_project_state(with_applied_migrations=True)
+        return self._start_state
+
+
+def state_if_unexpected(run):
+    """The database's state when an applying run stops on an error nobody foresaw (or Ctrl-C)."""
+    if run.plan is None or run.plan.atomic:
+        return "Database unchanged (the transaction was rolled back)."
+    return "Database state unknown: see `safe_migrate --status`."
+
+
+class Engine:
+    """One safe_migrate invocation against one database alias."""
+
+    def __init__(self, *, connection, backup_dir=None, progress=None, confirm=None, interactive=True):
+        self.connection = connection
+        self.backend = backend_for(connection, backup_dir=backup_dir)
+        self.journal = Journal(self.backend.journal_path)
+        self.report = Reporter(progress)
+        self.confirm = confirm or (lambda question, **kwargs: False)
+        self.interactive = interactive
+        self.run = None  # the latest run
+
+    @property
+    def interrupted_state(self):
+        """What the latest run's unexpected stop left the database in (None when unknown)."""
+        return self.run.interrupted_state if self.run else None
+
+    def _new_run(self, mode):
+        self.run = Run(mode=mode, backend=self.backend, journal=self.journal, report=self.report)
+        return self.run
+
+    # --- the modes ----------------------------------------------------------------------
+    def upgrade(self, *, app_label=None, migration_name=None, rehearse_first=False, allow_data_loss=False):
+        targets = self._targets(app_label, migration_name)
+        run = self._new_run("upgrade")
+        with run.journaled(state_if_unexpected=state_if_unexpected):
+            run.take_lock(maintenance=True)
+            self.backend.create_if_missing(report=self.report)
+            preflight = self._preflight(run, plan_for=lambda pre: build_plan(pre.executor, targets))
+            return self._apply_plan(run, preflight, rehearse_first=rehearse_first,
+                                    allow_data_loss=allow_data_loss)
+
+    def rollback(self, *, allow_data_loss=False, rehearse_first=False):
+        run = self._new_run("rollback")
+        with run.journaled(state_if_unexpected=state_if_unexpected):
+            run.take_lock(maintenance=True)
+            self.backend.create_if_missing(report=self.report)
+            try:
+                preflight = self._preflight(run, plan_for=lambda pre: self._rollback_plan(run, pre))
+            except NothingToRollBack as exc:
+                return self._nothing_to_roll_back(run, exc.message)
+            return self._apply_plan(run, preflight, rehearse_first=rehearse_first,
+                                    allow_data_loss=allow_data_loss)
+
+    def dry_run(self, *, app_label=None, migration_name=None, allow_data_loss=False):
+        targets = self._targets(app_label, migration_name)
+        run = self._new_run("dry-run")
+        with run.journaled(state_if_stopped=DRY_RUN_STATE):
+            run.take_lock(maintenance=False)
+            preflight = self._preflight(run, plan_for=lambda pre: self._plan_and_start_state(pre, targets),
+                                        read_only=True)
+            if not run.plan.steps:
+                record = run.record(outcome="nothing-to-do", migrations=[])
+                return Outcome(state="Database unchanged: no migrations to apply (nothing to rehearse).",
+                               payload=record)
+            self._refuse_irreversible(run.plan, undone=None)
+            self._check_space(run, preflight, rehearse=True, backup=False)
+            with run.timed("rehearsal"):
+                result = rehearse(backend=self.backend, plan=run.plan, allow_data_loss=allow_data_loss,
+                                  report=self.report)
+            return self._rehearsed(run, result)
+
+    def restore(self, *, name=None, foreign=False):
+        run = self._new_run("restore")
+        run.extra = {"safety_backup": None, **({"foreign": True} if foreign else {})}
+        with run.journaled():
+            records = self.journal.read_reporting(self.report)
+            run.backup = self._foreign_file(name, records) if foreign else self._backup_to_restore(name, records)
+            # Asked before the lock, on purpose: the lock turns maintenance on (the web app answers
+            # 503), and the site must not stay down while an operator reads the question.  A refusal
+            # here is journaled like every other refusal, before the lock as in the other modes.
+            self._confirm_restore(run.backup, foreign=foreign)
+            run.take_lock(maintenance=True)
+            return self._replace_with(run, run.backup, foreign=foreign)
+
+    def prune(self, *, keep):
+        if keep is None or keep < 1:
+            raise UsageError("--prune-backups needs --keep N with N at least 1 (the newest backup is never deleted).")
+        run = self._new_run("prune")
+        with run.journaled():
+            decision = pruning.decide(self.backend, self.journal.read_reporting(self.report), keep=keep)
+            lines = decision.lines(keep=keep)
+            if not decision.delete:  # nothing changes: no lock, no record
+                return self._nothing_to_prune(decision, lines)
+            self._confirm_prune(decision, lines)
+            run.take_lock(maintenance=False)
+            return self._delete_backups(run, decision, lines)
+
+    # --- preflight ----------------------------------------------------------------------
+    @staticmethod
+    def _targets(app_label, migration_name):
+        return resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
+                               app_label=app_label, migration_name=migration_name)
+
+    def _preflight(self, run, *, plan_for, read_only=False):
+        """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``)."""
+        records = self.journal.read_reporting(self.report)
+        self._check_database(run)
+        with self.backend.read_only() if read_only else nullcontext():
+            with run.stage("preflight", "Checking the migration graph and files"):
+                preflight = self._read_migrations(records)
+                run.applied_before = preflight.applied_names
+                run.plan = plan_for(preflight)
+        return preflight
+
+    def _check_database(self, run):
+        if self.backend.exists():
+            with run.stage("quick_check", "Checking the database"):
+                problems = self.backend.quick_check()
+            if problems:
+                raise Refused(
+                    f"The database {self.backend.label} failed its integrity check ({problems[0]}); "
+                    "nothing was changed. Restore a backup with `safe_migrate --restore` "
+                    "(see docs/DATABASE_MIGRATIONS.md)."
+                )
+
+    def _read_migrations(self, records):
+        executor = new_executor(self.connection)
+        check_graph(executor.loader, self.connection)
+        applied = set(executor.loader.applied_migrations)
+        drift = drifts.detect(executor.loader, applied=applied, recorded=recorded_checksums(records))
+        for warning in drift.warnings:
+            self.report.warning(warning)
+        drift.refuse_if_drifted()
+        if drift.first_seen:
+            self.report.note(
+                f"Recorded checksums of {len(drift.first_seen)} migration(s) applied earlier without "
+                "safe_migrate.", verbosity=2,
+            )
+        return Preflight(records=records, executor=executor, applied=applied, drift=drift)
+
+    @staticmethod
+    def _plan_and_start_state(preflight, targets):
+        plan = build_plan(preflight.executor, targets)
+        preflight.start_state()  # read now, while the connection is read-only
+        return plan
+
+    def _rollback_plan(self, run, preflight):
+        """The plan that undoes the newest run --rollback may undo, and only that run."""
+        undone, reason = rollback_candidate(preflight.records, applied=preflight.applied_names)
+        if undone is None:
+            raise NothingToRollBack(reason) if reason.startswith("Nothing") else Refused(reason)
+        preflight.undone = undone
+        run.plan = build_plan(preflight.executor, _targets_before(undone, preflight.executor.loader.graph))
+        if sorted(run.plan.names) != sorted(undone["migrations"]):
+            raise Refused(
+                f"Run {undone['id']} cannot be undone on its own: undoing it would also unapply "
+                f"{', '.join(sorted(set(run.plan.names) - set(undone['migrations'])))}; use --restore "
+                "or a target (safe_migrate APP MIGRATION) instead."
+            )
+        return run.plan
+
+    def _refuse_irreversible(self, plan, *, undone):
+        for step in plan.steps:
+            if step.backwards and step.irreversible_operations:
+                op = step.irreversible_operations[0]
+                extra = " " + self._restore_hint(undone) if undone else ""
+                raise Refused(
+                    f"{step.name} cannot be undone ({op.description.removeprefix('Undo: ')} is "
+                    f"irreversible).{extra}"
+                )
+
+    def _restore_hint(self, undone):
+        """Which backup --restore would bring back instead of undoing ``undone``, and its cost."""
+        backup = (undone or {}).get("backup")
+        path = backup.get("path") if isinstance(backup, dict) else None
+        if not path or not os.path.exists(path):
+            return "Its backup is gone, so --restore cannot bring back the state before it."
+        added = rows_written_since(self.backend, path)
+        cost = (f"at least the {added} row(s) added since it was taken (and any changes since) would be lost"
+                if added is not None else "every change made since it was taken would be lost")
+        return f"`safe_migrate --restore {path}` would bring back the state before that run instead; {cost}."
+
+    def _warn_before_applying(self, plan):
+        others = self.backend.other_users()
+        if others:
+            self.report.warning(
+                f"Other processes have the database open (pids {', '.join(map(str, others))}); their "
+                "writes are kept (the database is migrated in place), but stop them if you can."
+            )
+        if not plan.atomic:
+            self.report.warning(
+                "This plan cannot run in one transaction (a migration has atomic = False): it is "
+                "rehearsed on a copy, then applied step by step; if a step fails the database is "
+                "restored from the backup, so writes by other processes during the run would be "
+                "lost. Stop other writers now."
+            )
+
+    def _check_space(self, run, preflight, *, rehearse, backup=True):
+        with run.stage("disk", "Checking free disk space"):
+            tables = rewritten_tables(run.plan, preflight.start_state())
+            self.backend.check_space(rewritten_tables=tables, rehearse=rehearse, backup=backup)
+
+    # --- an applying run ----------------------------------------------------------------
+    def _apply_plan(self, run, preflight, *, rehearse_first, allow_data_loss):
+        """Backup, [rehearsal], apply with checks, verify, journal: the steps after the preflight."""
+        plan, undone = run.plan, preflight.undone
+        if not plan.steps:
+            return self._nothing_to_apply(run, preflight)
+        self._refuse_irreversible(plan, undone=undone)
+        self._warn_before_applying(plan)
+        rehearsing = rehearse_first or not plan.atomic
+        self._check_space(run, preflight, rehearse=rehearsing)
+        self._back_up(run, preflight)
+        counts_left = undo_allowance(undone) if undone else None  # what the undone run's rows may lose
+        if rehearsing:
+            with run.timed("rehearsal"):
+                rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,
+                         allowance=counts_left)
+            self.report.emit("heading", "The real database:")
+        result = self._apply_real(run, allow_data_loss=allow_data_loss, counts_left=counts_left)
+        run.committed_state = (
+            f"Database changed: {len(plan.steps)} migration(s) were committed {plan.direction}, but the run "
+            "stopped before it finished; see `safe_migrate --status` (backup " + run.backup.path + ")."
+        )
+        self._verify(run)
+        record = self._record_applied(run, preflight, result)
+        if undone:
+            self.report.warning(
+                "A rollback means going back to the previous release of the code too: until "
+                "that release is deployed, the web app answers 503 (the code is newer than the "
+                "database)."
+            )
+        return Outcome(state=_applied_state(run, undone), payload=record, summary=run_summary(result))
+
+    def _back_up(self, run, preflight):
+        with run.stage("backup", "Backing up the database"):
+            run.backup = backups.create_backup(self.backend, run_id=run.id, kind="pre-migrate",
+                                               applied=run.applied_before, checksums=preflight.drift.checksums,
+                                               report=self.report)
+        info = run.backup
+        self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
+
+    def _apply_real(self, run, *, allow_data_loss, counts_left):
+        plan, info = run.plan, run.backup
+        try:
+            with run.timed("apply"):
+                return run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss,
+                                report=self.report, allowance=counts_left)
+        except (MigrationFailed, DataLossRefused) as exc:
+            if plan.atomic:
+                exc.state = "Database unchanged (the transaction was rolled back)."
+                raise
+            self._restore_or_say(info)
+            exc.state = f"Database restored from {info.path}."
+            if isinstance(exc, DataLossRefused):
+                raise MigrationFailed(exc.message, state=exc.state) from exc
+            raise
+        except BaseException as exc:
+            if plan.atomic:
+                raise  # the transaction was rolled back
+            # Step by step, some migrations may be committed: put the backup back.
+            self._restore_or_say(info)
+            raise MigrationFailed(f"The run was stopped ({exc.__class__.__name__}) while applying step by step.",
+                                  state=f"Database restored from {info.path}.") from exc
+
+    def _verify(self, run):
+        with run.stage("verify", "Verifying the database after commit"):
+            problems = self.backend.quick_check() + self.backend.foreign_key_problems()
+            if problems:
+                self._restore_after_failure(run.backup)
+                raise MigrationFailed(
+                    f"The database failed its integrity check after the commit ({problems[0]}); it was "
+                    f"restored from {run.backup.path}.", state=f"Database restored from {run.backup.path}.",
+                )
+
+    def _restore_after_failure(self, info):
+        self.report.warning(f"Restoring the database from {info.path}.")
+        self.backend.restore_from(info.path, report=self.report)
+
+    def _restore_or_say(self, info):
+        """Restore the backup after a failed step-by-step run; if even that fails, say what to do."""
+        try:
+            self._restore_after_failure(info)
+        except Exception as exc:
+            raise MigrationFailed(
+                f"A step failed and restoring the backup failed too ({exc.__class__.__name__}: {exc}); "
+                f"restore {info.path} by hand (docs/DATABASE_MIGRATIONS.md, 'Restoring by hand').",
+                state=f"Database partially migrated: restore it by hand from {info.path}.",
+            ) from exc
+
+    # --- records --------------------------------------------------------------------------
+    @staticmethod
+    def _record_applied(run, preflight, result):
+        plan, undone = run.plan, preflight.undone
+        after_keys = [tuple(n.split(".", 1)) for n in result.applied_after]
+        return run.record(
+            direction=plan.direction, outcome="applied", migrations=plan.names,
+            targets=[list(t) for t in plan.targets] if plan.targets else [],
+            rolls_back=undone["id"] if undone else None,
+            backup=run.backup_entry(),
+            applied_before=run.applied_before, applied_after=result.applied_after,
+            checksums=drifts.checksums_of(preflight.executor.loader, after_keys),
+            migration_timings=result.timings, check_timings=result.check_timings,
+            rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
+            smoke=result.smoke, atomic=plan.atomic,
+            allowed_losses=[loss.sentence() for loss in result.comparison.losses],
+            counts_after=result.counts_after,
+        )
+
+    @staticmethod
+    def _nothing_to_apply(run, preflight):
+        record = run.record(direction="none", outcome="nothing-to-do", migrations=[],
+                            applied_before=run.applied_before, applied_after=run.applied_before,
+                            checksums=preflight.drift.checksums)
+        return Outcome(state="Database unchanged: no migrations to apply.", payload=record)
+
+    @staticmethod
+    def _nothing_to_roll_back(run, message):
+        record = run.record(outcome="nothing-to-do", migrations=[], note=message)
+        return Outcome(state=f"Database unchanged: {message[0].lower()}{message[1:]}", payload=record)
+
+    @staticmethod
+    def _rehearsed(run, result):
+        plan = run.plan
+        record = run.record(
+            direction=plan.direction, outcome="rehearsed", migrations=plan.names,
+            migration_timings=result.timings, check_timings=result.check_timings,
+            rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
+            smoke=result.smoke, atomic=plan.atomic,
+        )
+        return Outcome(
+            state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would "
+                  f"{'be unapplied' if plan.direction == 'backwards' else 'apply'}.",
+            payload=record, summary=run_summary(result),
+        )
+
+    # --- restore ------------------------------------------------------------------------
+    def _backup_to_restore(self, name, records):
+        """The named backup, or the newest the journal knows; refused unless it counts and verifies."""
+        if name:
+            chosen = backups.find_backup(self.backend, name, records)
+            if chosen.untrusted:
+                good = self._first_good_backup(records, exclude=chosen.path)
+                hint = f" A backup that does count: {good.path}." if good else ""
+                raise Refused(
+                    f"The file {chosen.path} does not count as a backup ({chosen.untrusted}), so it was not "
+                    f"restored and nothing was changed; if you know where it comes from, run "
+                    f"`safe_migrate --restore {chosen.path} --foreign` and type its name to confirm.{hint}"
+                )
+        else:
+            # "Newest" is the journal's order, never a sidecar's date: files nobody journaled are never chosen.
+            found = [info for info in backups.known_backups(self.backend, records) if info.journaled]
+            backups.require_backups(found)
+            chosen = found[0]
+        problem = backups.verify_backup(self.backend, chosen)
+        if problem:
+            good = self._first_good_backup(records, exclude=chosen.path)
+            hint = f" A backup that verifies: {good.path}." if good else " No other backup verifies."
+            raise Refused(f"The backup {chosen.path} cannot be used: {problem}.{hint}")
+        return chosen
+
+    def _foreign_file(self, name, records):
+        """``--restore PATH --foreign``: a file safe_migrate did not write (or cannot vouch for),
+        restored only after the backend's checks and the operator typing its name."""
+        if not name:
+            raise UsageError("--foreign goes with --restore PATH: name the file to restore.")
+        if not self.interactive:
+            raise Refused("--foreign needs an interactive confirmation (the operator types the file's name), so it cannot "
+                          "run with --noinput; run it again without --noinput.")
+        chosen = backups.find_backup(self.backend, name, records)
+        problems = self.backend.foreign_backup_problems(chosen.path)
+        if problems:
+            raise Refused(f"The file {chosen.path} cannot be restored: {problems[0]}; nothing was changed. "
+                          "Choose another file (see `safe_migrate --list-backups`).")
+        chosen.sha256 = backups.sha256_file(chosen.path)
+        return chosen
+
+    def _confirm_restore(self, chosen, *, foreign):
+        if foreign:
+            typed = os.path.basename(chosen.path)
+            why = chosen.untrusted or "safe_migrate can vouch for it"
+            if not self.confirm(
+                f"{chosen.path} is a foreign file: safe_migrate cannot vouch for it ({why}). "
+                f"Replace the database {self.backend.label} with it? Rows written since it was made are kept only "
+                f"in the safety backup.", expect=typed,
+            ):
+                raise Refused(f"Restore cancelled (the name {typed!r} was not typed); nothing was changed.")
+        elif self.interactive and not self.confirm(
+            f"Replace the database {self.backend.label} with the backup {chosen.path} "
+            f"(taken {chosen.created_at})? Rows written since then are kept only in the safety backup."
+        ):
+            raise Refused("Restore cancelled; nothing was changed.")
+
+    def _replace_with(self, run, chosen, *, foreign):
+        """Take the safety backup, then copy ``chosen`` into the live database; journal it."""
+        with run.stage("safety_backup", "Taking a safety backup of the current database"):
+            safety = self._safety_backup(run)
+        run.extra["safety_backup"] = {"path": safety.path, "sha256": safety.sha256, "verified": safety.verified}
+        if foreign and backups.sha256_file(chosen.path) != chosen.sha256:
+            raise Refused(f"The file {chosen.path} changed after it was confirmed; nothing was restored. "
+                          "Run the restore again.", state=f"Database unchanged; a safety backup is in {safety.path}.")
+        with run.stage("restore", f"Restoring {os.path.basename(chosen.path)}"):
+            self.backend.restore_from(chosen.path, report=self.report)
+        with run.stage("verify", "Verifying the restored database"):
+            problems = self.backend.quick_check()
+        if problems:
+            raise MigrationFailed(f"The restored database failed its integrity check ({problems[0]}).",
+                                  state=f"Database restored from {chosen.path}, but it failed the check; "
+                                        f"the previous state is in {safety.path}.")
+        if foreign:
+            # A foreign file has no sidecar to trust: read its state from the restored database,
+            # and leave the migration files' checksums to be recorded on first sight.
+            applied, checksums = self._applied_now(), None
+        else:
+            applied, checksums = chosen.applied, chosen.checksums
+        record = run.record(outcome="applied", migrations=[], backup=run.backup_entry(),
+                            applied_after=applied, checksums=checksums)
+        return Outcome(state=f"Database restored from {chosen.path}; the previous state is kept in "
+                             f"{safety.path}.", payload=record)
+
+    def _applied_now(self):
+        try:
+            with self.backend.read_only():
+                return sorted(drifts.key_name(k) for k in MigrationLoader(self.connection).applied_migrations)
+        except Exception:
+            return None
+
+    def _first_good_backup(self, records, *, exclude):
+        for info in backups.known_backups(self.backend, records):
+            if info.journaled and info.path != exclude and backups.verify_backup(self.backend, info) is None:
+                return info
+        return None
+
+    def _safety_backup(self, run):
+        if self.backend.exists() and not self.backend.quick_check():
+            applied = self._applied_now() or []
+            return backups.create_backup(self.backend, run_id=run.id, kind="safety", applied=applied,
+                                         checksums=recorded_checksums(self.journal.records()),
+                                         report=self.report)
+        # The current database is damaged (or missing): keep its bytes as they are, unverified.
+        return backups.byte_copy(self.backend, run_id=run.id)
+
+    # --- prune ---------------------------------------------------------------------------
+    @staticmethod
+    def _prune_payload(decision):
+        return {"kept": [b.path for b in decision.kept], "reasons": decision.reasons,
+                "not_counted": decision.left_alone}
+
+    def _nothing_to_prune(self, decision, lines):
+        extra = f" and {len(decision.reasons)} beyond them (reasons above)" if decision.reasons else ""
+        return Outcome(state=f"Backups unchanged: kept {len(decision.kept)} backup(s), the newest "
+                             f"{decision.newest} verified{extra}; nothing to delete.",
+                       payload={"deleted": [], **self._prune_payload(decision)}, summary=lines)
+
+    def _confirm_prune(self, decision, lines):
+        if self.interactive and not self.confirm(
+            "\n".join(lines) + "\nDelete these backups?\n" + "\n".join(f"  {b.path}" for b in decision.delete)
+        ):
+            raise Refused("Prune cancelled; no backup was deleted.", state="Database unchanged; backups unchanged.")
+
+    def _delete_backups(self, run, decision, lines):
+        for info in decision.delete:
+            backups.delete_backup(info)
+            self.report.note(f"Deleted {info.path}")
+        record = run.record(outcome="applied", migrations=[],
+                            deleted=[b.path for b in decision.delete], kept=[b.path for b in decision.kept],
+                            kept_reasons=decision.reasons, not_counted=decision.left_alone)
+        extra = f" + {len(decision.reasons)} beyond them" if decision.reasons else ""
+        return Outcome(state=f"Database unchanged; deleted {len(decision.delete)} backup(s), kept "
+                             f"{len(decision.kept)} (the newest {decision.newest} verified{extra}).",
+                       payload={**record, "reasons": decision.reasons}, summary=lines)
+
+
+def _targets_before(undone, graph):
+    """Per app the undone run touched, the leaves of what was applied before it (or zero)."""
+    before = set(undone.get("applied_before") or [])
+    targets = []
+    for app in sorted({name.split(".", 1)[0] for name in undone["migrations"]}):
+        keys = [tuple(n.split(".", 1)) for n in before if n.split(".", 1)[0] == app]
+        keys = [k for k in keys if k in graph.nodes]
+        leaves = [k for k in keys if not any(child in keys for child in graph.node_map[k].children)]
+        targets.extend(leaves or [(app, None)])
+    return targets
+
+
+def _applied_state(run, undone):
+    """The last line of an applying run that committed."""
+    count, path = len(run.plan.steps), run.backup.path
+    noun = "migration" if count == 1 else "migrations"
+    if undone:
+        return f"Database rolled back: {count} {noun} undone (run {undone['id']}); backup {path}"
+    if run.plan.direction == "backwards":
+        return f"Database migrated backwards: {count} {noun} unapplied; backup {path}"
+    return f"Database upgraded: {count} {noun} applied; backup {path}"
