@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup migrate superuser check bench clean
+.PHONY: run test setup migrate superuser check bench clean diagram
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: $(DEV_STAMP)
 # Second pass: the app's suite on PostgreSQL (pytest-django creates and drops test_orb).
 # tests/e2e and the fault tests manage their own databases, PostgreSQL ones included.
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e -m "not faults"
+
+# docs/models.svg, the model diagram in docs/DEVELOPING.md: django-extensions' graph_models
+# (an installed app only with DJANGO_DEBUG=1), pydot (requirements-dev.txt) and Graphviz's dot.
+diagram: $(DEV_STAMP)
+	@command -v dot >/dev/null || { echo "make diagram needs Graphviz's dot: apt-get install -y graphviz (Debian/Ubuntu), brew install graphviz (macOS)" >&2; exit 1; }
+	DJANGO_DEBUG=1 $(PY) manage.py graph_models orb soundings fueltickets --group-models --color-code-deletions --pydot -o docs/models.svg
 
 bench: $(STAMP)
 	$(PY) bench/run.py
