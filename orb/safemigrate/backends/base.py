@@ -264,6 +264,16 @@ class Backend:
         return lambda: None
 
 
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def space_per_device(needs):
     """[(directory, bytes, [what])]: ``needs`` ([(directory, bytes, what)]) summed per disk."""
     per_device = {}

@@ -17,7 +17,7 @@ from ..errors import Refused, UsageError
 from ..journal import open_private
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
-from .base import Backend
+from .base import Backend, pid_alive
 
 BUSY_TIMEOUT_S = 30  # safe_migrate's own connections to the file
 CONNECTION_BUSY_TIMEOUT_MS = 20_000  # every Django connection (a second writer waits, then fails)
@@ -31,16 +31,6 @@ def ro_uri(path):
 
 def open_readonly(path):
     return sqlite3.connect(ro_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def quick_check_file(path):
