@@ -6,10 +6,11 @@ import json
 import sys
 import traceback
 
-from django.core.management.base import BaseCommand
+from django.core import checks
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from orb.safemigrate.errors import SafeMigrateError, UsageError
+from orb.safemigrate.errors import Refused, SafeMigrateError, UsageError
 from orb.safemigrate.engine import Engine
 from orb.safemigrate.readonly_modes import ReadOnlyModes
 from orb.safemigrate.render import ProgressRenderer
@@ -56,39 +57,69 @@ class Command(BaseCommand):
                             help="Rehearse on a copy first, then run for real if it passed.")
         parser.add_argument("--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database).")
         parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
+        parser.add_argument("--skip-checks", action="store_true", help="Skip Django's system checks.")
 
     # --- entry -------------------------------------------------------------------------
     def execute(self, *args, **options):
         # Human text goes to stderr when stdout carries the JSON document.
         self.as_json = options.get("json", False)
-        return super().execute(*args, **options)
+        try:
+            return super().execute(*args, **options)
+        except AlreadyReported as exc:
+            if self._called_from_command_line:
+                # The message and the state line are printed; BaseCommand.run_from_argv would add
+                # "CommandError: ..." after the state line, which must stay the last line.  Exit with
+                # the status, as run_from_argv does (its ``finally`` still closes the connections).
+                sys.exit(exc.returncode)
+            raise  # call_command: the caller gets CommandError with returncode
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
+        self.show_traceback = options["traceback"] or self.verbosity >= 3
         self.out = self.stderr if self.as_json else self.stdout
-        renderer = ProgressRenderer(self.out, style=self.style, verbosity=0 if self.as_json and self.verbosity < 2 else self.verbosity)
+        renderer = ProgressRenderer(self.out, style=self.style,
+                                    verbosity=0 if self.as_json and self.verbosity < 2 else self.verbosity)
         try:
             mode = self.mode(options)
+            if not options["skip_checks"]:
+                self.system_checks(mode, database=options["database"])
             outcome = self.dispatch(mode, options, renderer)
         except SafeMigrateError as exc:
-            self.fail(exc, renderer)
-            return
+            return self.fail(exc, renderer)
         except KeyboardInterrupt:
-            state = getattr(getattr(self, "engine", None), "interrupted_state", None)
-            self.fail(SafeMigrateError("Interrupted; any open transaction was rolled back.",
-                                       state=state or "Database unchanged (interrupted before commit), or see --history."),
-                      renderer)
-            return
+            return self.fail(SafeMigrateError("Interrupted; any open transaction was rolled back.",
+                                              state=self.interrupted_state(
+                                                  "Database unchanged (interrupted before commit), or see --history.")),
+                             renderer)
         except Exception as exc:  # a bug or an unreachable database: one sentence, no traceback
-            state = getattr(getattr(self, "engine", None), "interrupted_state", None)
             wrapped = SafeMigrateError(
                 f"safe_migrate stopped on an unexpected error ({exc.__class__.__name__}: {exc}); "
                 "run with -v 3 for details and see `--status` and `--history`.",
-                state=state or "Database unchanged by this run unless `--history` shows it applied.",
+                state=self.interrupted_state("Database unchanged by this run unless `--history` shows it applied."),
             )
             wrapped.__cause__ = exc
-            self.fail(wrapped, renderer)
-            return
+            return self.fail(wrapped, renderer)
+        self.succeed(outcome, renderer)
+
+    def interrupted_state(self, default):
+        engine = getattr(self, "engine", None)
+        return (engine.interrupted_state if engine else None) or default
+
+    def system_checks(self, mode, *, database):
+        """Django's system checks, as ``migrate`` runs them (with the database's own checks for the
+        applying modes; the read-only modes never open the database before pointing it read-only).
+        An error is a refused safety check: exit 3, one line, like every other refusal."""
+        issues = checks.run_checks(databases=None if mode in READ_ONLY else [database])
+        errors = [issue for issue in issues if issue.is_serious() and not issue.is_silenced()]
+        for issue in issues:
+            if not issue.is_serious() and not issue.is_silenced():
+                self.stderr.write(self.style.WARNING(f"System check warning: {_one_line(issue)}"))
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise Refused(f"Django's system checks found an error: {_one_line(errors[0])}{more}; fix it "
+                          "(see `manage.py check`) and run again.")
+
+    def succeed(self, outcome, renderer):
         renderer.finish()
         if self.as_json:
             self.stdout.write(json.dumps(outcome.payload, indent=2, sort_keys=True, default=str))
@@ -163,18 +194,28 @@ class Command(BaseCommand):
         return answer.strip().lower() in ("yes", "y")
 
     def fail(self, exc, renderer):
+        """Print the message (and, with --traceback or -v 3, the cause's traceback), then the state
+        line last; a non-zero status ends the command as AlreadyReported."""
         renderer.finish()
         code = exc.exit_code
         if self.as_json:
             self.stdout.write(json.dumps({"ok": code == 0, "exit_code": code, "error": exc.message,
                                           "state": exc.state, **exc.details}, indent=2, sort_keys=True, default=str))
         self.stderr.write(self.style.ERROR(exc.message) if code else exc.message)
-        if self.verbosity >= 3 and (exc.__cause__ or exc.__context__):
+        if self.show_traceback and (exc.__cause__ or exc.__context__):
             cause = exc.__cause__ or exc.__context__
             self.stderr.write("".join(traceback.format_exception(cause)))
         self.stderr.write(exc.state)
         if code:
-            sys.exit(code)
+            raise AlreadyReported(exc.message, returncode=code)
 
 
+class AlreadyReported(CommandError):
+    """The run ended with exit status ``returncode`` (1 failed, 2 usage, 3 refused: see
+    docs/DATABASE_MIGRATIONS.md); its message and state line are already printed."""
 
+
+def _one_line(issue):
+    """A system check message on one line: "<object>: (<id>) <message>"."""
+    where = f"{issue.obj}: " if issue.obj is not None else ""
+    return f"{where}({issue.id}) {issue.msg}".replace("\n", " ")
