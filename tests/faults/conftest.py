@@ -41,15 +41,15 @@ def umount(path):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """``small_disk(megabytes)`` mounts a size-limited tmpfs and returns its path; unmounted after."""
+def mount_points(tmp_path):
+    """``mount_points(name, *mount_args)`` mounts ``mount_args`` at a new ``tmp_path/name`` and
+    returns it; everything mounted is unmounted after the test, newest first."""
     mounted = []
 
-    def make(megabytes, name="disk"):
+    def make(name, *mount_args):
         path = tmp_path / name
         path.mkdir()
-        # mode=0700: a tmpfs root is 1777 by default, a folder safe_migrate refuses (others can write).
-        _mount("-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs", str(path))
+        _mount(*mount_args, str(path))
         mounted.append(path)
         return path
 
@@ -59,18 +59,23 @@ def small_disk(tmp_path):
 
 
 @pytest.fixture
-def read_only_view(tmp_path):
+def small_disk(mount_points):
+    """``small_disk(megabytes)`` mounts a size-limited tmpfs and returns its path; unmounted after."""
+
+    def make(megabytes, name="disk"):
+        # mode=0700: a tmpfs root is 1777 by default, a folder safe_migrate refuses (others can write).
+        return mount_points(name, "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs")
+
+    return make
+
+
+@pytest.fixture
+def read_only_view(mount_points):
     """``read_only_view(source)`` bind-mounts ``source`` read-only at a new path and returns it."""
-    mounted = []
 
     def make(source, name):
-        path = tmp_path / name
-        path.mkdir()
-        _mount("--bind", str(source), str(path))
-        mounted.append(path)
+        path = mount_points(name, "--bind", str(source))
         _mount("-o", "remount,bind,ro", str(path))
         return path
 
-    yield make
-    for path in reversed(mounted):
-        umount(path)
+    return make

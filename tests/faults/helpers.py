@@ -7,9 +7,9 @@ Sizes come from the environment so a developer can run the faults quickly or har
   ORB_FAULTS_SEED        replay the kill moments of an earlier run        (default: random, printed)
   ORB_FAULTS_WRITER_MB   size of the database the concurrent writer uses  (default 40)
 
-The e2e helpers (``Project``, ``assert_clean``, ``dbfacts``) are reused as they are.
+The e2e helpers (``Project``, ``assert_clean``, ``dbfacts``) are reused as they are; the facts
+below are dbfacts' own functions under the names the fault tests use.
 """
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -35,59 +35,16 @@ def assert_exit(result, code):
     return output
 
 
-# --- facts -------------------------------------------------------------------------------
-def fast_table_hash(path, table):
-    """sha256 over every row of ``table`` (rowid order, columns by name); None when absent.
-
-    Same idea as ``dbfacts.table_hash`` but fast enough for a 200 MB table."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone():
-            return None
-        names = sorted(row[1] for row in conn.execute(f'PRAGMA table_info("{table}")'))
-        select = ", ".join(f'"{n}"' for n in names)
-        digest = hashlib.sha256(repr(names).encode())
-        cursor = conn.execute(f'SELECT {select} FROM "{table}" ORDER BY rowid')
-        while True:
-            batch = cursor.fetchmany(5000)
-            if not batch:
-                break
-            digest.update(repr(batch).encode())
-        return digest.hexdigest()
-    finally:
-        conn.close()
-
-
-def all_hashes(path, *, skip=("django_migrations",)):
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-    finally:
-        conn.close()
-    return {t: fast_table_hash(path, t) for t in tables if t not in skip}
-
-
-def integrity(path):
-    """``PRAGMA integrity_check`` as a list of lines (['ok'] when sound)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
-    finally:
-        conn.close()
+# --- facts (one implementation, in dbfacts: digests compare across e2e and fault tests) -----
+fast_table_hash = dbfacts.table_hash  # batched: fast enough for the 200 MB kill table
+all_hashes = dbfacts.content_hashes
+integrity = dbfacts.integrity_check
+file_digest = dbfacts.file_sha
 
 
 def state_of(path):
     """(schema, applied migrations) of the database at ``path``."""
     return dbfacts.schema(path), dbfacts.applied(path)
-
-
-def file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(4 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def db_files_digest(db):
@@ -120,23 +77,16 @@ def fill_tickets(db, megabytes, *, seed=1):
     rng = random.Random(seed)
     row_bytes = 2000
     rows = max(1, megabytes * 1024 * 1024 // (row_bytes + 80))
+    insert = (f'INSERT INTO "{BIG_TABLE}" (ticket_date, consumption_gallons, engineer_name, notes) '
+              "VALUES (?, ?, ?, ?)")
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        batch = []
-        for i in range(rows):
-            notes = rng.randbytes(row_bytes // 2).hex()
-            batch.append((f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}", f"{300 + i % 50}.5",
-                          f"Engineer {i % 17}", notes))
-            if len(batch) >= 5000:
-                conn.executemany(
-                    f'INSERT INTO "{BIG_TABLE}" (ticket_date, consumption_gallons, engineer_name, notes) '
-                    "VALUES (?, ?, ?, ?)", batch)
-                batch = []
-        if batch:
-            conn.executemany(
-                f'INSERT INTO "{BIG_TABLE}" (ticket_date, consumption_gallons, engineer_name, notes) '
-                "VALUES (?, ?, ?, ?)", batch)
+        for start in range(0, rows, 5000):
+            conn.executemany(insert, [
+                (f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}", f"{300 + i % 50}.5", f"Engineer {i % 17}",
+                 rng.randbytes(row_bytes // 2).hex())
+                for i in range(start, min(start + 5000, rows))])
         conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
