@@ -194,18 +194,24 @@ def compare(*, before, after, state_before, state_after, plan, allowance=None):
             if target is not None and column in columns:
                 new_model, new_field = fields[(model_key, columns[column])]
                 new_column = target[1].get(new_field) if new_model == models[model_key] else None
-            if new_column is None or new_column not in counts_after.values:
-                gone = nonnull - (allowed.values.get(column, 0) if allowed else 0)
-                if gone > 0:
-                    since = " written since the run being undone" if allowed and column in allowed.values else ""
-                    comparison.losses.append(
-                        Loss(table, column, gone, f"column {table}.{column} would be dropped holding {gone} values{since}")
-                    )
-                continue
-            remaining = counts_after.values[new_column]
-            if remaining < nonnull and counts_after.rows >= counts.rows:
-                gone = nonnull - remaining
-                comparison.losses.append(
-                    Loss(table, column, gone, f"{gone} values of {table}.{column} would be turned NULL")
-                )
+            loss = _column_loss(table=table, column=column, new_column=new_column, counts=counts,
+                                counts_after=counts_after, allowed=allowed)
+            if loss:
+                comparison.losses.append(loss)
     return comparison
+
+
+def _column_loss(*, table, column, new_column, counts, counts_after, allowed):
+    """The Loss of the values of ``table.column`` (now ``new_column``, None when dropped), or None."""
+    nonnull = counts.values[column]
+    if new_column is None or new_column not in counts_after.values:
+        gone = nonnull - (allowed.values.get(column, 0) if allowed else 0)
+        if gone <= 0:
+            return None
+        since = " written since the run being undone" if allowed and column in allowed.values else ""
+        return Loss(table, column, gone, f"column {table}.{column} would be dropped holding {gone} values{since}")
+    remaining = counts_after.values[new_column]
+    if remaining < nonnull and counts_after.rows >= counts.rows:
+        gone = nonnull - remaining
+        return Loss(table, column, gone, f"{gone} values of {table}.{column} would be turned NULL")
+    return None

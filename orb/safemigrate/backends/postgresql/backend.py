@@ -42,23 +42,17 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
     # --- facts ---------------------------------------------------------------------
     def exists(self):
         with self.admin() as conn:
-            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone() is not None
+            return database_row(conn, self.dbname, "oid") is not None
 
     def size(self):
         with self.admin() as conn:
-            row = conn.execute("SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s",
-                               (self.dbname,)).fetchone()
+            row = database_row(conn, self.dbname, "size")
         return row[0] if row else 0
 
     def describe(self):
         with self.admin() as conn:
-            row = conn.execute(
-                "SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s", (self.dbname,)
-            ).fetchone()
-            others = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (self.dbname,),
-            ).fetchone()[0]
+            row = database_row(conn, self.dbname, "size")
+            others = len(sessions_on(conn, self.dbname, others_only=True))
             version = conn.execute("SHOW server_version").fetchone()[0]
         return {"engine": self.engine, "database": self.label, "size": row[0] if row else 0,
                 "server_version": version, "other_connections": others}
@@ -71,11 +65,8 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             except Exception:
                 pass
         with self.admin() as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (self.dbname,),
-            ).fetchall()
-        return sorted(pid for (pid,) in rows if pid not in own)
+            pids = sessions_on(conn, self.dbname, others_only=True)
+        return sorted(pid for pid in pids if pid not in own)
 
     def table_rows(self, path=None):
         """{table: rows} of the live database; a dump's row counts are unknown without restoring it."""

@@ -6,14 +6,12 @@ import os
 import socket
 import time
 
-import psycopg
 from psycopg import sql
 
 from ...errors import MigrationFailed, Refused
 from ...journal import now_iso
 from ..base import pid_alive
-from .connections import (NAME_BYTES, clip_bytes, database_row, first_line, ident, server_name, sessions_on,
-                          set_allow_connections)
+from .connections import NAME_BYTES, clip_bytes, database_row, ident, server_name, sessions_on, set_allow_connections
 
 DISCONNECT_WAIT_S = 10
 SCRATCH_KINDS = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
@@ -51,10 +49,14 @@ class ScratchDatabasesMixin:
         suffix = f"_orb_{kind}_{os.getpid() if pid is None else pid}"
         name = self.dbname + suffix
         if len(name.encode()) > NAME_BYTES:
-            tail = f"_{hashlib.sha256(self.dbname.encode()).hexdigest()[:8]}{suffix}"
+            tail = f"_{self._name_digest()}{suffix}"
             name = clip_bytes(self.dbname, NAME_BYTES - len(tail.encode())) + tail
         self._assert_not_live(name, action="use as a scratch database")
         return name
+
+    def _name_digest(self):
+        """8 hex digits naming the live database in a scratch name that had to be cut."""
+        return hashlib.sha256(self.dbname.encode()).hexdigest()[:8]
 
     def _assert_not_live(self, name, *, action):
         if server_name(name) == server_name(self.dbname):
@@ -71,8 +73,7 @@ class ScratchDatabasesMixin:
     def _scratch_mark(self, conn, name):
         """(oid, mark) of database ``name``: mark is the parsed scratch mark of this live database,
         or None when the database is not marked as one of ours; None when there is no such database."""
-        row = conn.execute("SELECT oid, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                           (name,)).fetchone()
+        row = database_row(conn, name, "oid", "comment")
         if row is None:
             return None
         return row[0], self._parse_mark(row[1])
@@ -89,7 +90,7 @@ class ScratchDatabasesMixin:
         return mark
 
     def _live_oid(self, conn):
-        row = conn.execute("SELECT oid FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone()
+        row = database_row(conn, self.dbname, "oid")
         return row[0] if row else None
 
     def _create_scratch(self, conn, name, *, kind):
@@ -105,10 +106,7 @@ class ScratchDatabasesMixin:
                     "database, so it was left alone; rename or drop it if it is not needed, and run again."
                 )
             self._drop(conn, name)
-        row = conn.execute(
-            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = %s",
-            (self.dbname,),
-        ).fetchone()
+        row = database_row(conn, self.dbname, "locale")
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident(name))
         if row:
             statement = sql.SQL("{} ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
@@ -152,8 +150,7 @@ class ScratchDatabasesMixin:
         live name (its scratch mark replaced by the live database's own comment), in one transaction."""
         self._assert_not_live(new, action="rename")
         self._assert_not_live(old, action="rename the live database to")
-        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                           (self.dbname,)).fetchone()
+        row = database_row(conn, self.dbname, "comment")
         if not row:
             with conn.transaction():
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(new), ident(self.dbname)))
@@ -161,14 +158,13 @@ class ScratchDatabasesMixin:
             return
         live_comment = row[0]
         target = ident(self.dbname)
-        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(target))
+        set_allow_connections(conn, self.dbname, False)
         try:
             deadline = time.monotonic() + DISCONNECT_WAIT_S
             while True:
                 conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              "WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname,))
-                left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                    (self.dbname,)).fetchone()[0]
+                left = len(sessions_on(conn, self.dbname))
                 if not left:
                     break
                 if time.monotonic() > deadline:
@@ -184,7 +180,7 @@ class ScratchDatabasesMixin:
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(new), target))
                 conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(target, sql.Literal(live_comment)))
         except BaseException:
-            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(target))
+            set_allow_connections(conn, self.dbname, True)
             raise
 
     def cleanup_leftovers(self, *, report):
@@ -197,7 +193,7 @@ class ScratchDatabasesMixin:
                 "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
                 "WHERE datname <> %s ORDER BY datname", (self.dbname,)
             ).fetchall()
-            digest = hashlib.sha256(self.dbname.encode()).hexdigest()[:8]
+            digest = self._name_digest()
             stems = [stem for kind in SCRATCH_KINDS
                      for stem in (f"{self.dbname}_orb_{kind}_", f"_{digest}_orb_{kind}_")]
             for name, comment in rows:
@@ -214,14 +210,12 @@ class ScratchDatabasesMixin:
                     continue
                 # We hold the run lock, so no other run is using it: its process is gone
                 # (or its pid was reused, or it ran on another host, and nobody is connected).
-                in_use = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                      (name,)).fetchone()[0]
+                in_use = len(sessions_on(conn, name))
                 if in_use and (mark.get("host") != here or pid_alive(pid)):
                     continue
                 self._drop(conn, name)
                 report.note(f"Dropped {SCRATCH_KINDS[mark['kind']]} left by an interrupted run: {name}")
-            row = conn.execute("SELECT datallowconn FROM pg_database WHERE datname = %s",
-                               (self.dbname,)).fetchone()
+            row = database_row(conn, self.dbname, "allows_connections")
             if row is not None and not row[0]:
-                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(self.dbname)))
+                set_allow_connections(conn, self.dbname, True)
                 report.note(f"Allowed connections to {self.label} again (an interrupted restore had closed it).")
