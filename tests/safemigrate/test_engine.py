@@ -1,0 +1,114 @@
+"""The engine in-process: one record per run, returned by the run itself; refusals journaled the
+same way in every mode; the restore's question asked before the lock (and maintenance)."""
+import os
+
+import pytest
+from django.db import connection
+
+from orb.safemigrate.engine import Engine
+from orb.safemigrate.errors import MigrationFailed, Refused
+from orb.safemigrate.journal import Journal
+from orb.safemigrate.lock import FileLock, live_holder
+
+from .inprocess import columns, journal, private_db, scenario  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def engine(**kwargs):
+    events = []
+    return Engine(connection=connection, progress=events.append, **kwargs), events
+
+
+def test_an_upgrade_returns_the_record_it_journaled(private_db):
+    with scenario("add_column"):
+        outcome = engine()[0].upgrade()
+    record = journal(private_db)[-1]
+    assert outcome.payload["id"] == record["id"]
+    assert record["outcome"] == "applied" and record["migrations"] == ["scenario.0001_initial",
+                                                                        "scenario.0002_reading_comment"]
+    assert set(record["timings"]) >= {"preflight", "disk", "backup", "apply", "verify"}
+    assert os.path.exists(record["backup"]["path"])
+
+
+def test_when_the_journal_cannot_be_written_the_outcome_is_still_this_runs_record(private_db, monkeypatch):
+    with scenario("add_column"):
+        first = engine()[0].upgrade(app_label="scenario", migration_name="0001")
+
+        def full(self, record):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(Journal, "append", full)
+        runner, events = engine()
+        second = runner.upgrade()
+    assert second.payload["id"] != first.payload["id"]
+    assert second.payload["migrations"] == ["scenario.0002_reading_comment"]
+    assert any("Could not write the journal" in e.message for e in events if e.kind == "warning")
+
+
+def test_a_failed_run_is_journaled_with_what_it_knew(private_db):
+    with scenario("fail_always"), pytest.raises(MigrationFailed) as failed:
+        engine()[0].upgrade()
+    record = journal(private_db)[-1]
+    assert failed.value.state == record["state"] == "Database unchanged (the transaction was rolled back)."
+    assert record["outcome"] == "failed" and record["backup"]["path"]
+    assert record["migrations"] == ["scenario.0001_initial", "scenario.0002_reading_comment", "scenario.0003_fail"]
+    assert columns(private_db, "scenario_reading") == []
+
+
+@pytest.mark.parametrize("mode", ["upgrade", "dry_run", "rollback", "prune"])
+def test_a_run_refused_at_the_lock_is_journaled_in_every_mode(private_db, mode):
+    lock = FileLock(f"{private_db}.safe_migrate.lock")
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        engine()[0].upgrade()  # a second backup, so prune has one to delete
+        lock.acquire(mode="upgrade", maintenance=True, run_id="other")
+        try:
+            runner = engine(interactive=False)[0]
+            call = {"upgrade": runner.upgrade, "dry_run": runner.dry_run, "rollback": runner.rollback,
+                    "prune": lambda: runner.prune(keep=1)}[mode]
+            with pytest.raises(Refused, match="holds the lock"):
+                call()
+        finally:
+            lock.release()
+    record = journal(private_db)[-1]
+    assert record["mode"] == mode.replace("_", "-") and record["outcome"] == "refused"
+    assert "holds the lock" in record["error"]
+
+
+def test_restore_asks_before_taking_the_lock_and_a_no_is_journaled(private_db):
+    asked = []
+
+    def confirm(question, **kwargs):
+        asked.append(live_holder(f"{private_db}.safe_migrate.lock"))
+        return False
+
+    with scenario("add_column"):
+        engine()[0].upgrade()
+        with pytest.raises(Refused, match="Restore cancelled"):
+            engine(confirm=confirm)[0].restore()
+    assert asked == [None]  # no lock (so no maintenance) while the operator reads the question
+    record = journal(private_db)[-1]
+    assert (record["mode"], record["outcome"]) == ("restore", "refused")
+    assert record["backup"]["path"] == journal(private_db)[0]["backup"]["path"]
+
+
+def test_restore_brings_back_the_backup_and_keeps_a_safety_backup(private_db):
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        engine()[0].upgrade()
+        assert "comment" in columns(private_db, "scenario_reading")
+        outcome = engine(interactive=False)[0].restore()
+    assert "comment" not in columns(private_db, "scenario_reading")
+    record = journal(private_db)[-1]
+    assert outcome.payload == record
+    assert record["outcome"] == "applied" and os.path.exists(record["safety_backup"]["path"])
+    assert outcome.state.startswith(f"Database restored from {record['backup']['path']}")
+
+
+def test_dry_run_leaves_the_database_alone(private_db):
+    with scenario("add_column"):
+        outcome = engine()[0].dry_run()
+    assert outcome.state == "Database unchanged: dry run passed; 2 migration(s) would apply."
+    assert columns(private_db, "scenario_reading") == []
+    assert journal(private_db)[-1]["outcome"] == "rehearsed"
