@@ -272,13 +272,13 @@ class Engine:
         rehearsing = rehearse_first or not plan.atomic
         self._check_space(run, preflight, rehearse=rehearsing)
         self._back_up(run, preflight)
-        counts_left = undo_allowance(undone) if undone else None  # what the undone run's rows may lose
+        undone_run_counts = undo_allowance(undone) if undone else None  # what the undone run left, which the rollback may drop
         if rehearsing:
             with run.timed("rehearsal"):
                 rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,
-                         allowance=counts_left)
+                         allowance=undone_run_counts)
             self.report.emit("heading", "The real database:")
-        result = self._apply_real(run, allow_data_loss=allow_data_loss, counts_left=counts_left)
+        result = self._apply_real(run, allow_data_loss=allow_data_loss, undone_run_counts=undone_run_counts)
         run.committed_state = (
             f"Database changed: {len(plan.steps)} migration(s) were committed {plan.direction}, but the run "
             "stopped before it finished; see `safe_migrate --status` (backup " + run.backup.path + ")."
@@ -301,12 +301,12 @@ class Engine:
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
-    def _apply_real(self, run, *, allow_data_loss, counts_left):
+    def _apply_real(self, run, *, allow_data_loss, undone_run_counts):
         plan, info = run.plan, run.backup
         try:
             with run.timed("apply"):
                 return run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss,
-                                report=self.report, allowance=counts_left)
+                                report=self.report, allowance=undone_run_counts)
         except (MigrationFailed, DataLossRefused) as exc:
             if plan.atomic:
                 exc.state = "Database unchanged (the transaction was rolled back)."
