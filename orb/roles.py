@@ -1,11 +1,16 @@
-"""The three roles as groups of model permissions: what the groups must hold today.
+"""The roles as groups of model permissions: what the groups must hold today.
 
 Chief Engineer: every permission on the ORB models, except deleting ORB entries and
 weekly soundings (nobody may delete those; the admin refuses even superusers).
 Engineer: records fuel tickets and weekly soundings; views everything else.
 Viewer: views everything.
+Master: views everything the Viewer sees, the ship time offsets, and keeps the vessel
+particulars (signing completed book pages is added with the page model).
+Inspector (a port State control officer; an account with an expiry date): views the whole
+book, the ship time offsets and the vessel particulars; writes nothing.
 The Chief Engineer also manages logins: he sees django-axes' login attempts and deletes a
-locked-out one to unlock its user.
+locked-out one to unlock its user; he sets officers' ranks and account expiry (user profiles),
+adds ship time offsets (never deletes one) and keeps the vessel particulars.
 
 The groups are created and changed by data migrations, each with a frozen copy of what it
 grants: fueltickets 0002_roles created them (applied on ships, never edited); every later
@@ -24,8 +29,16 @@ ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding"}
 CHIEF_ENGINEER = "Chief Engineer"
 ENGINEER = "Engineer"
 VIEWER = "Viewer"
+MASTER = "Master"
+INSPECTOR = "Inspector"
 LOGIN_PERMISSIONS = [("axes", c) for c in ("view_accessattempt", "delete_accessattempt",
                                              "view_accessfailurelog", "view_accesslog")]
+# The orb app's own tables: the Chief Engineer adds, changes and views them, and deletes none.
+CHIEF_ORB_PERMISSIONS = [("orb", f"{action}_{model}") for model in ("userprofile", "shiptimeoffset", "vesselparticulars")
+                         for action in ("add", "change", "view")]
+MASTER_ORB_PERMISSIONS = [("orb", "view_shiptimeoffset"), ("orb", "change_vesselparticulars"),
+                          ("orb", "view_vesselparticulars")]
+INSPECTOR_ORB_PERMISSIONS = [("orb", "view_shiptimeoffset"), ("orb", "view_vesselparticulars")]
 
 
 def _all_models():
@@ -45,4 +58,8 @@ def group_permissions():
         engineer.extend((app_label, f"{action}_{model}") for action in actions)
         viewer.append((app_label, f"view_{model}"))
     chief.extend(LOGIN_PERMISSIONS)
-    return {CHIEF_ENGINEER: chief, ENGINEER: engineer, VIEWER: viewer}
+    chief.extend(CHIEF_ORB_PERMISSIONS)
+    return {
+        CHIEF_ENGINEER: chief, ENGINEER: engineer, VIEWER: viewer,
+        MASTER: viewer + MASTER_ORB_PERMISSIONS, INSPECTOR: viewer + INSPECTOR_ORB_PERMISSIONS,
+    }

@@ -79,13 +79,15 @@ ROOT_URLCONF = "orb.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # orb's own templates first: its admin/base_site.html adds the record's status to every admin page.
+        "DIRS": [BASE_DIR / "orb" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orb.context_processors.record_status",
             ],
         },
     },
@@ -130,7 +132,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # `manage.py axes_reset_username NAME` (or delete the row in the admin's Access attempts).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "orb.auth_backends.ExpiringAccountBackend",  # ModelBackend + the profile's account expiry
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

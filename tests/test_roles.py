@@ -9,7 +9,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 from fueltickets.models import DailyFuelTicket
-from orb.roles import CHIEF_ENGINEER, ENGINEER, LOGIN_PERMISSIONS, VIEWER, group_permissions
+from orb.models import VesselParticulars
+from orb.roles import (
+    CHIEF_ENGINEER, CHIEF_ORB_PERMISSIONS, ENGINEER, INSPECTOR, LOGIN_PERMISSIONS, MASTER, VIEWER, group_permissions,
+)
 from tests.conftest import record_sounding
 
 roles_migration = importlib.import_module("fueltickets.migrations.0002_roles")
@@ -19,15 +22,27 @@ def perms_of(name):
     return sorted(Group.objects.get(name=name).permissions.values_list("content_type__app_label", "codename"))
 
 
-@pytest.mark.parametrize("name", [CHIEF_ENGINEER, ENGINEER, VIEWER])
+ALL_ROLES = [CHIEF_ENGINEER, ENGINEER, VIEWER, MASTER, INSPECTOR]
+
+
+@pytest.mark.parametrize("name", ALL_ROLES)
 def test_groups_have_exactly_the_role_permissions(db, name):
     assert perms_of(name) == sorted(group_permissions()[name])
 
 
 def test_nobody_may_delete_entries_or_soundings(db):
-    for name in (CHIEF_ENGINEER, ENGINEER, VIEWER):
+    for name in ALL_ROLES:
         codenames = {c for _, c in perms_of(name)}
         assert "delete_orbentry" not in codenames and "delete_weeklysounding" not in codenames
+        assert "delete_shiptimeoffset" not in codenames and "delete_vesselparticulars" not in codenames
+
+
+@pytest.mark.parametrize("name", [MASTER, INSPECTOR])
+def test_master_and_inspector_see_the_whole_book_and_write_none_of_it(db, name):
+    perms = set(perms_of(name))
+    assert set(perms_of(VIEWER)) <= perms
+    writes = {(app, c) for app, c in perms if not c.startswith("view_")}
+    assert writes == ({("orb", "change_vesselparticulars")} if name == MASTER else set())
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -94,16 +109,92 @@ def test_chief_engineer_manages_tanks_pairs_and_hitches(client, make_user, tanks
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_login_permissions_migration_is_reversible():
     """orb.0001 gives the Chief Engineer (only) django-axes' login permissions; undone, it
-    takes them back and leaves the rest of the role alone."""
-    logins = set(LOGIN_PERMISSIONS)
+    takes them back and leaves the rest of the role alone. orb.0003 (Master, Inspector, the
+    Chief Engineer's orb permissions) is undone on the way, and comes back."""
+    logins = set(LOGIN_PERMISSIONS) | set(CHIEF_ORB_PERMISSIONS)
     before = perms_of(CHIEF_ENGINEER)
     assert logins <= set(before)
-    assert not any(logins & set(perms_of(name)) for name in (ENGINEER, VIEWER))
+    assert not any(set(LOGIN_PERMISSIONS) & set(perms_of(name)) for name in (ENGINEER, VIEWER, MASTER, INSPECTOR))
     executor = MigrationExecutor(connection)
     leaves = executor.loader.graph.leaf_nodes()
     try:
         executor.migrate([("orb", None)])
         assert set(perms_of(CHIEF_ENGINEER)) == set(before) - logins
+        assert not Group.objects.filter(name__in=[MASTER, INSPECTOR]).exists()
     finally:
         MigrationExecutor(connection).migrate(leaves)
     assert perms_of(CHIEF_ENGINEER) == before
+    for name in (MASTER, INSPECTOR):
+        assert perms_of(name) == sorted(group_permissions()[name])
+
+
+def test_master_keeps_the_vessel_particulars_and_views_the_book(client, make_user, tanks, active_pair):
+    sounding = record_sounding(tanks["17P"], feet=1, inches=0)
+    client.force_login(make_user("master", group=MASTER))
+    for name in ("soundings_orbentry_changelist", "soundings_weeklysounding_changelist", "fueltickets_dailyfuelticket_changelist",
+                 "orb_shiptimeoffset_changelist", "orb_vesselparticulars_changelist"):
+        assert client.get(url(name)).status_code == 200, name
+    assert client.get(url("soundings_weeklysounding_change", sounding.pk)).status_code == 200
+    for name in ("soundings_weeklysounding_add", "fueltickets_dailyfuelticket_add", "orb_shiptimeoffset_add",
+                 "orb_vesselparticulars_add", "orb_userprofile_changelist", "auth_user_changelist",
+                 "axes_accessattempt_changelist"):
+        assert client.get(url(name)).status_code == 403, name
+    assert client.get(reverse("orb_book")).status_code == 200
+    vessel = VesselParticulars.objects.create(name="MV Example", imo_number="9074729")
+    response = client.post(url("orb_vesselparticulars_change", vessel.pk), {
+        "name": "MV Example", "imo_number": "9074729", "call_sign": "ABCD", "lines_per_page": 30,
+        "flag_approval_reference": "", "flag_approval_date": ""})
+    assert response.status_code == 302
+    vessel.refresh_from_db()
+    assert (vessel.call_sign, vessel.lines_per_page) == ("ABCD", 30)
+    assert client.get(url("orb_vesselparticulars_delete", vessel.pk)).status_code == 403
+
+
+def test_inspector_reads_the_whole_book_and_writes_nothing(client, make_user, tanks, active_pair):
+    sounding = record_sounding(tanks["17P"], feet=1, inches=0)
+    client.force_login(make_user("psc", group=INSPECTOR))
+    for name in ("soundings_orbentry_changelist", "soundings_weeklysounding_changelist", "soundings_tank_changelist",
+                 "fueltickets_dailyfuelticket_changelist", "fueltickets_hitchrecord_changelist",
+                 "orb_shiptimeoffset_changelist", "orb_vesselparticulars_changelist"):
+        assert client.get(url(name)).status_code == 200, name
+    assert client.get(url("soundings_weeklysounding_change", sounding.pk)).status_code == 200
+    for name in ("soundings_weeklysounding_add", "fueltickets_dailyfuelticket_add", "orb_shiptimeoffset_add",
+                 "orb_vesselparticulars_add", "orb_userprofile_changelist", "auth_user_changelist"):
+        assert client.get(url(name)).status_code == 403, name
+    response = client.post(url("soundings_weeklysounding_change", sounding.pk), {"feet": 2, "inches": 0})
+    assert response.status_code == 403
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_chief_engineer_sets_ranks_offsets_and_particulars_but_deletes_none(client, make_user):
+    from orb.models import ShipTimeOffset, UserProfile
+
+    chief = make_user("chief", group=CHIEF_ENGINEER)
+    officer = make_user("second")
+    client.force_login(chief)
+    response = client.post(url("orb_userprofile_add"), {"user": officer.pk, "rank": "2nd Engineer"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    profile = UserProfile.objects.get(user=officer)
+    assert profile.rank == "2nd Engineer"
+    assert client.get(url("orb_userprofile_delete", profile.pk)).status_code == 403
+    response = client.post(url("orb_shiptimeoffset_add"), {
+        "effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -360, "note": "Gulf"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    offset = ShipTimeOffset.objects.get()
+    assert offset.set_by == chief and offset.offset_minutes == -360
+    for name in ("orb_vesselparticulars_add", "orb_shiptimeoffset_changelist", "orb_userprofile_changelist"):
+        assert client.get(url(name)).status_code == 200, name
+    assert client.get(url("orb_shiptimeoffset_delete", offset.pk)).status_code == 403
+    response = client.post(url("orb_shiptimeoffset_change", offset.pk), {
+        "effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -300, "note": "x"})
+    assert response.status_code == 403
+    offset.refresh_from_db()
+    assert offset.offset_minutes == -360
+    assert client.get(url("auth_user_changelist")).status_code == 403
+
+
+@pytest.mark.parametrize("name", [ENGINEER, VIEWER])
+def test_engineer_and_viewer_do_not_touch_the_orb_tables(client, make_user, name):
+    client.force_login(make_user("someone", group=name))
+    for page in ("orb_userprofile_changelist", "orb_shiptimeoffset_changelist", "orb_vesselparticulars_changelist"):
+        assert client.get(url(page)).status_code == 403, page
