@@ -172,7 +172,8 @@ def test_fresh_install_creates_the_database(empty_project):
     result = empty_project.run("safe_migrate", "--noinput")
     assert_clean(result, 0)
     assert "scenario.0001_initial" in empty_project.applied()
-    assert dbfacts.count(empty_project.db, "auth_group") == 3  # the roles data migration
+    # the roles data migrations: Chief Engineer, Engineer, Viewer, Master, Inspector
+    assert dbfacts.count(empty_project.db, "auth_group") == 5
     conn = sqlite3.connect(empty_project.db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
