@@ -8,7 +8,7 @@ import traceback
 
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from orb.safemigrate.errors import Refused, SafeMigrateError, UsageError
 from orb.safemigrate.engine import Engine
@@ -109,7 +109,10 @@ class Command(BaseCommand):
         """Django's system checks, as ``migrate`` runs them (with the database's own checks for the
         applying modes; the read-only modes never open the database before pointing it read-only).
         An error is a refused safety check: exit 3, one line, like every other refusal."""
-        issues = checks.run_checks(databases=None if mode in READ_ONLY else [database])
+        try:
+            issues = checks.run_checks(databases=None if mode in READ_ONLY else [database])
+        except DatabaseError:  # the database cannot be reached: the run's preflight says so in one sentence
+            issues = checks.run_checks()
         errors = [issue for issue in issues if issue.is_serious() and not issue.is_silenced()]
         for issue in issues:
             if not issue.is_serious() and not issue.is_silenced():
