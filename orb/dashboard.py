@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Subquery, Sum
 
 from fueltickets.models import DailyFuelTicket, HitchRecord, ServiceTankPair
+from soundings.chain import book_state
 from soundings.models import Tank, WeeklySounding
 
 AVERAGE_DAYS = 7
@@ -44,6 +45,7 @@ class DashboardData:
     active_pair: ServiceTankPair | None
     slop_tanks: list = field(default_factory=list)
     daily: list = field(default_factory=list)  # [(date, gallons)] for CHART_DAYS days, oldest first
+    book: dict = field(default_factory=dict)  # soundings.chain.book_state(): intact / broken / triggers missing
     average_days: int = AVERAGE_DAYS
     chart_days: int = CHART_DAYS
 
@@ -103,4 +105,5 @@ def dashboard_data(*, today):
         active_pair=ServiceTankPair.active_pair(),
         slop_tanks=slop_tank_status(),
         daily=daily_consumption(first=today - timedelta(days=CHART_DAYS - 1), last=today),
+        book=book_state(),
     )

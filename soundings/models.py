@@ -1,10 +1,14 @@
 """Tanks, their calibration tables, weekly soundings and the Oil Record Book entries.
 
-ORB entries are append-only: they are written when a sounding is recorded and are
-never changed or deleted (MARPOL Annex I reg. 17; MEPC.312(74) for electronic books).
+ORB entries are drafts until signed; a signed entry is append-only: never changed or deleted,
+corrected by a new entry (MARPOL Annex I reg. 17; MEPC.312(74) for electronic books).
+Signatures, reviews and the audit trail are append-only too; the database refuses the same
+(soundings.guards). docs/RECORD.md describes the record.
 """
+from datetime import UTC, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
@@ -118,22 +122,109 @@ class CalibrationRow(models.Model):
 
 
 class ProtectedQuerySet(models.QuerySet):
-    """A queryset whose rows are a compliance record: bulk delete and update refuse."""
+    """A queryset whose protected rows are a compliance record: bulk delete and update refuse
+    them (and say so in the audit trail); the append-only triggers (soundings.guards) refuse
+    the same at the database whatever the path.
+
+    ``protected_q`` on the model says which rows are protected (None: every row).
+    """
+
+    def _protected(self):
+        q = getattr(self.model, "protected_q", None)
+        return self if q is None else self.filter(q())
+
+    def _refuse(self, what):
+        from soundings import audit
+
+        protected = list(self._protected().values_list("pk", flat=True)[:100])
+        if not protected:
+            return
+        for pk in protected:
+            audit.refused(self.model, pk, f"bulk {what}")
+        raise ValidationError(self.model.refusal(what))
 
     def delete(self):
-        raise ValidationError(
-            f"{self.model._meta.verbose_name_plural.capitalize()} are never deleted; "
-            "record a correcting entry instead."
-        )
+        self._refuse("delete")
+        deleted = 0
+        for obj in self:
+            obj.delete()
+            deleted += 1
+        return deleted, {self.model._meta.label: deleted}
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
     def update(self, **kwargs):
-        raise ValidationError(
-            f"{self.model._meta.verbose_name_plural.capitalize()} are never altered in place; "
-            "record a correcting entry instead."
-        )
+        self._refuse("update")
+        return super().update(**kwargs)
+
+    update.alters_data = True
+    update.queryset_only = False
+
+    def _raw_delete(self, using):
+        self._refuse("delete")
+        return super()._raw_delete(using)
+
+    _raw_delete.alters_data = True
 
 
-class WeeklySounding(CreatedByModel):
+class ProtectedManager(models.Manager.from_queryset(ProtectedQuerySet)):
+    pass
+
+
+class RecordModel(models.Model):
+    """Rows of the record: the protected manager is also the base manager, so related-object
+    access and deletion go through it too."""
+
+    objects = ProtectedManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"
+
+    @classmethod
+    def refusal(cls, what):
+        plural = cls._meta.verbose_name_plural
+        if what == "delete":
+            return f"{plural.capitalize()} are never deleted; record a correcting entry instead."
+        return f"{plural.capitalize()} are never altered in place; record a correcting entry instead."
+
+    def _stored_protected(self):
+        """Whether the row stored under this pk is protected (False when there is none)."""
+        if self.pk is None:
+            return False
+        q = getattr(type(self), "protected_q", None)
+        rows = type(self)._base_manager.filter(pk=self.pk)
+        if q is not None:
+            rows = rows.filter(q())
+        return rows.exists()
+
+    def _refuse_if_protected(self, what):
+        from soundings import audit
+
+        if self._stored_protected():
+            audit.refused(type(self), self.pk, what)
+            raise ValidationError(type(self).refusal(what))
+
+
+class AppendOnlyModel(RecordModel):
+    """Every row is protected: written once, never updated or deleted (signatures, reviews, audit)."""
+
+    class Meta(RecordModel.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and (not self._state.adding or self._stored_protected()):
+            self._refuse_if_protected("update")
+            raise ValidationError(type(self).refusal("update"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_protected("delete")
+        raise ValidationError(type(self).refusal("delete"))
+
+
+class WeeklySounding(CreatedByModel, RecordModel):
     tank = models.ForeignKey(Tank, on_delete=models.PROTECT, related_name="soundings")
     recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
     feet = models.PositiveSmallIntegerField(validators=FEET_VALIDATORS)
@@ -156,9 +247,7 @@ class WeeklySounding(CreatedByModel):
     )
     m3 = models.DecimalField("volume (m³)", max_digits=12, decimal_places=4, editable=False)
 
-    objects = ProtectedQuerySet.as_manager()
-
-    class Meta:
+    class Meta(RecordModel.Meta):
         ordering = ["-recorded_at", "-id"]
         indexes = [models.Index(fields=["tank", "-recorded_at"], name="sounding_tank_latest")]
         constraints = [
@@ -192,9 +281,17 @@ class WeeklySounding(CreatedByModel):
         self.gallons = gallons.quantize(Decimal("0.01"))
         self.m3 = gallons_to_m3(gallons).quantize(FOUR_PLACES)
 
+    @staticmethod
+    def protected_q():
+        """A sounding is part of the record once it has entries."""
+        return models.Exists(OrbEntry._base_manager.filter(sounding=models.OuterRef("pk")))
+
     def save(self, *args, **kwargs):
-        """Record the sounding and write its ORB entries, all or nothing."""
-        if not self._state.adding:
+        """Record the sounding and write its ORB entries (drafts), all or nothing."""
+        if not self._state.adding or self.pk is not None:
+            from soundings import audit
+
+            audit.refused(type(self), self.pk, "update")
             raise ValidationError(
                 "A recorded sounding cannot be changed; record a new sounding "
                 "(its ORB entries stay as the record of the old one)."
@@ -205,19 +302,40 @@ class WeeklySounding(CreatedByModel):
             OrbEntry.record_for_sounding(self)
 
     def delete(self, *args, **kwargs):
+        from soundings import audit
+
+        audit.refused(type(self), self.pk, "delete")
         raise ValidationError(
             "Weekly soundings are never deleted; record a new sounding to correct one."
         )
 
 
-class OrbEntry(CreatedByModel):
-    """One line of the Oil Record Book, Part I: Date | Code | Item No. | Record of operations."""
+class OrbEntry(CreatedByModel, RecordModel):
+    """One line of the Oil Record Book, Part I: Date | Code | Item No. | Record of operations.
+
+    A draft is not part of the book: it may be changed or discarded. Signing (``sign``) makes
+    it a line of the book for good: it gets the next ``sequence`` (book order), the signer's
+    frozen name and rank, and its place in the hash chain (soundings.chain). A wrong signed
+    entry is corrected by a new entry that ``corrects`` it (``correct``), never edited.
+    See docs/RECORD.md.
+    """
 
     class Code(models.TextChoices):
         C = "C", "C — collection, transfer and disposal of oil residues (sludge)"
         I = "I", "I — additional operational procedures and general remarks"  # noqa: E741
 
-    entry_date = models.DateField(db_index=True)
+    class State(models.TextChoices):
+        DRAFT = "draft", "draft"
+        SIGNED = "signed", "signed"
+
+    entry_date = models.DateField(db_index=True, editable=False, help_text="The ship's local date of the instant.")
+    instant = models.DateTimeField(
+        "time of the operation (UTC)", default=timezone.now,
+        help_text="When the operation happened; the book shows the ship's local date.",
+    )
+    ship_offset_minutes = models.SmallIntegerField(
+        default=0, editable=False, help_text="The ship's offset from UTC at the instant, in minutes."
+    )
     code = models.CharField(max_length=1, choices=Code.choices)
     item = models.CharField("item no.", max_length=8, blank=True)
     text = models.TextField("record of operations")
@@ -228,27 +346,92 @@ class OrbEntry(CreatedByModel):
         null=True,
         blank=True,
     )
-    officer_name = models.CharField("officer in charge", max_length=100)
-    officer_rank = models.CharField(max_length=60)
+    officer_name = models.CharField(
+        "officer in charge", max_length=100, blank=True,
+        help_text="As typed on the sounding; the signature is the signer's own name and rank.",
+    )
+    officer_rank = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=6, choices=State.choices, default=State.DRAFT, editable=False)
+    # The signature, frozen when signed.
+    sequence = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False,
+                                           help_text="Place in the book (signing order).")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  editable=False, related_name="+")
+    signer_name = models.CharField(max_length=150, blank=True, editable=False)
+    signer_rank = models.CharField(max_length=60, blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_offset_minutes = models.SmallIntegerField(null=True, blank=True, editable=False)
+    is_late = models.BooleanField("late entry", default=False, editable=False)
+    legacy = models.BooleanField(
+        default=False, editable=False,
+        help_text="Written before entries were signed by a logged-in user; signed with the officer typed then.",
+    )
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+                                 related_name="corrections")
+    correction_reason = models.TextField(blank=True, editable=False)
+    signed_content = models.TextField(blank=True, editable=False, help_text="soundings.chain.canonical when signed.")
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
-    objects = ProtectedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["entry_date", "id"]
+    class Meta(RecordModel.Meta):
+        ordering = [models.F("sequence").asc(nulls_last=True), "entry_date", "id"]
         verbose_name = "ORB entry"
         verbose_name_plural = "ORB entries"
         indexes = [models.Index(fields=["entry_date", "id"], name="orbentry_book_order")]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["draft", "signed"]), name="orbentry_state_known"),
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(sequence__isnull=False, signed_at__isnull=False),
+                name="orbentry_signed_has_sequence",
+            ),
+        ]
 
     def __str__(self):
         item = f" {self.item}" if self.item else ""
         return f"{self.entry_date} {self.code}{item}: {self.text}"
 
+    @staticmethod
+    def protected_q():
+        return Q(state="signed")
+
+    @property
+    def is_signed(self):
+        return self.state == self.State.SIGNED
+
+    @property
+    def is_corrected(self):
+        return self.is_signed and self.corrections.filter(state="signed").exists()
+
+    @property
+    def signature_line(self):
+        """``signed: J. Smith, 2nd Engineer, 16-MAR-2025`` (the ship's date of signing)."""
+        from orb.shiptime import format_ship_date
+
+        if not self.is_signed:
+            return ""
+        offset = timedelta(minutes=self.signed_offset_minutes or 0)
+        day = (self.signed_at.astimezone(UTC) + offset).date()
+        return f"signed: {self.signer_name}, {self.signer_rank}, {format_ship_date(day)}"
+
+    def clean(self):
+        from orb.shiptime import check_not_in_future
+
+        if self.instant is not None:
+            check_not_in_future(self.instant)
+
+    def set_ship_date(self):
+        """entry_date and ship_offset_minutes from the instant and the ship's offset then."""
+        from orb.shiptime import offset_at
+
+        offset = offset_at(self.instant)
+        self.ship_offset_minutes = int(offset.total_seconds() // 60)
+        self.entry_date = (self.instant.astimezone(UTC) + offset).date()
+
     @classmethod
     def record_for_sounding(cls, sounding):
-        """Write the ORB entries of a just-saved sounding (texts from soundings.entries)."""
+        """Write the ORB entries of a just-saved sounding (texts from soundings.entries) as drafts."""
         entries = [
             cls(
-                entry_date=timezone.localdate(sounding.recorded_at),
+                instant=sounding.recorded_at,
                 code=code,
                 item=item,
                 text=text,
@@ -264,11 +447,115 @@ class OrbEntry(CreatedByModel):
         return entries
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(
-                "ORB entries are never altered; record a correcting entry instead."
-            )
+        """A draft is written and changed freely; a signed entry never again (``sign`` is the
+        only way a draft becomes signed)."""
+        from soundings import audit
+
+        self._refuse_if_protected("update")
+        if self.is_signed and not getattr(self, "_signing", False):
+            raise ValidationError("An entry becomes signed only through OrbEntry.sign (it asks for the password).")
+        creating = self.pk is None
+        if self.instant is not None:
+            self.set_ship_date()
         super().save(*args, **kwargs)
+        if creating:
+            audit.record(audit.CREATE, self, user=self.created_by, new=audit.snapshot(self))
 
     def delete(self, *args, **kwargs):
-        raise ValidationError("ORB entries are never deleted; record a correcting entry instead.")
+        """Discard a draft; a signed entry is never deleted."""
+        from soundings import audit
+
+        self._refuse_if_protected("delete")
+        old = audit.snapshot(self)
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        audit.record(audit.DISCARD, self, object_id=pk, old=old, user=getattr(self, "_discarded_by", None))
+        return result
+
+    def discard(self, *, user):
+        self._discarded_by = user
+        return self.delete()
+
+    # The record's workflow: soundings.record.
+    def sign(self, *, user, password):
+        from soundings.record import sign
+
+        return sign(self, user=user, password=password)
+
+    def review(self, *, user, password):
+        from soundings.record import review
+
+        return review(self, user=user, password=password)
+
+    def correct(self, *, user, password, text, reason, code=None, item=None, instant=None):
+        from soundings.record import correct
+
+        return correct(self, user=user, password=password, text=text, reason=reason, code=code,
+                       item=item, instant=instant)
+
+
+class EntryReview(CreatedByModel, AppendOnlyModel):
+    """The Chief Engineer's review of a signed entry (a row of its own: the entry is never updated)."""
+
+    entry = models.OneToOneField(OrbEntry, on_delete=models.PROTECT, related_name="review_record")
+    reviewer_name = models.CharField(max_length=150)
+    reviewer_rank = models.CharField(max_length=60)
+    reviewed_at = models.DateTimeField()
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-reviewed_at"]
+
+    def __str__(self):
+        return f"entry {self.entry.sequence} reviewed by {self.reviewer_name}, {self.reviewer_rank}"
+
+
+class PageSignature(AppendOnlyModel):
+    """The Master's signature of a completed page of the book, with the chain head at its last entry."""
+
+    page_number = models.PositiveIntegerField(unique=True)
+    first_sequence = models.PositiveIntegerField()
+    last_sequence = models.PositiveIntegerField(unique=True)
+    chain_head = models.CharField(max_length=64, help_text="entry_hash of the page's last entry.")
+    master = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    master_name = models.CharField(max_length=150)
+    master_rank = models.CharField(max_length=60)
+    signed_at = models.DateTimeField()
+    signed_offset_minutes = models.SmallIntegerField(default=0)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["page_number"]
+
+    def __str__(self):
+        return f"page {self.page_number} signed by {self.master_name}, {self.master_rank}"
+
+
+class AuditEvent(AppendOnlyModel):
+    """One line of the audit trail: who did what to which record when (MEPC.312(74))."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "create"
+        SIGN = "sign", "sign"
+        REVIEW = "review", "review"
+        PAGE_SIGN = "page-sign", "page signature"
+        CORRECT = "correct", "correct"
+        DISCARD = "discard", "discard"
+        REFUSED_CHANGE = "refused-change", "refused change"
+        PERMISSION_DENIED = "permission-denied", "permission denied"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+")
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    model = models.CharField(max_length=100, help_text='e.g. "soundings.orbentry".')
+    object_id = models.CharField(max_length=40, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-at", "-id"]
+        verbose_name = "audit event"
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.model} {self.object_id}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord, ServiceTankPair
 from soundings.models import OrbEntry, WeeklySounding
-from tests.conftest import at, record_sounding
+from tests.conftest import at, record_sounding, sign_all
 
 OUR_MODELS = [m for m in admin.site._registry if m._meta.app_label in ("soundings", "fueltickets")]
 
@@ -49,9 +49,9 @@ def test_changelist_query_count_is_constant(client, make_user, tanks, active_pai
     assert response.status_code == 200
 
 
-def test_orb_entries_and_soundings_cannot_be_deleted_even_by_superuser(client, make_user, tanks):
+def test_signed_orb_entries_and_soundings_cannot_be_deleted_even_by_superuser(client, make_user, officer, tanks):
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
-    entry = sounding.entries.first()
+    entry = sign_all(sounding.entries.all(), officer)[0]
     client.force_login(make_user("root", superuser=True))
     assert client.get(reverse("admin:soundings_orbentry_delete", args=[entry.pk])).status_code == 403
     assert client.post(reverse("admin:soundings_orbentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
@@ -60,8 +60,8 @@ def test_orb_entries_and_soundings_cannot_be_deleted_even_by_superuser(client, m
     response = client.post(changelist_url(OrbEntry), {"action": "delete_selected", "_selected_action": [entry.pk]})
     assert OrbEntry.objects.count() == 3 and WeeklySounding.objects.count() == 1
     assert response.status_code in (200, 302)
-    # Entries are view-only; a recorded sounding is view-only too.
-    assert client.get(reverse("admin:soundings_orbentry_add")).status_code == 403
+    # Signed entries are view-only (a draft remark may be added); a recorded sounding is view-only too.
+    assert client.get(reverse("admin:soundings_orbentry_change", args=[entry.pk])).context["has_change_permission"] is False
     page = client.get(reverse("admin:soundings_weeklysounding_change", args=[sounding.pk])).content.decode()
     assert 'name="feet"' not in page and "17S Dirty Oil Tank" in page
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from fueltickets.models import DailyFuelTicket, HitchRecord
 from orb.chart import bar_chart
 from orb.dashboard import dashboard_data
-from tests.conftest import at, record_sounding
+from tests.conftest import at, record_sounding, sign_all
 
 TODAY = date(2025, 3, 16)
 
@@ -63,7 +64,7 @@ def test_query_count_does_not_grow_with_tickets(known_data, active_pair):
         add_ticket(TODAY - timedelta(days=n % 40), 10, active_pair)
     with CaptureQueriesContext(connection) as many:
         dashboard_data(today=TODAY)
-    assert len(few) == len(many) <= 9
+    assert len(few) == len(many) <= 9 + 4  # the book's state: entries, page signatures, migrations, triggers
 
 
 def test_login_required(client):
@@ -97,13 +98,22 @@ def test_chart_geometry():
     assert full.y + full.height == pytest.approx(chart.bottom)
 
 
-def test_orb_book_prints_marpol_columns(client, make_user, tanks):
-    record_sounding(tanks["17S"], feet=1, inches=6, when=at(2025, 3, 16, 10))
+def test_orb_book_prints_marpol_columns(client, make_user, officer, tanks):
+    sounding = record_sounding(tanks["17S"], feet=1, inches=6, when=at(2025, 3, 16, 10))
     client.force_login(make_user("viewer", group="Viewer"))
-    html = client.get(reverse("orb_book")).content.decode()
+    assert "No signed entries yet" in client.get(reverse("orb_book")).content.decode()  # drafts are not the book
+    sign_all(sounding.entries.all(), officer)
+    html = re.sub(r">\s+<", "><", client.get(reverse("orb_book")).content.decode())
     assert "<th>Date</th>" in html and "Record of operations" in html
-    assert "<td>16-MAR-2025</td><td>C</td><td>11.3</td><td>2.34 m³</td>" in html
-    assert "J. Smith, 2nd Engineer" in html
+    assert "<td>16-MAR-2025</td><td>C</td><td>11.3</td><td>2.34 m³" in html
+    assert "signed: J. Smith, 2nd Engineer, " in html and "<del>" not in html
+
+
+def test_dashboard_shows_the_state_of_the_book(client, make_user, officer, tanks):
+    sign_all(record_sounding(tanks["17S"], feet=1, inches=6).entries.all(), officer)
+    client.force_login(make_user("viewer", group="Viewer"))
+    html = client.get(reverse("dashboard")).content.decode()
+    assert "Oil Record Book: The book is intact: 3 signed entries" in html
 
 
 def test_orb_book_needs_view_permission(client, make_user):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
 from soundings.models import CalibrationRow, OrbEntry, Tank, WeeklySounding
-from tests.conftest import at, record_sounding
+from tests.conftest import at, record_sounding, sign_all
 
 
 def entries_of(sounding):
@@ -98,9 +98,9 @@ def test_tank_without_table_is_refused(db):
         record_sounding(tank, feet=0, inches=1)
 
 
-def test_entries_and_soundings_are_never_deleted(tanks):
+def test_signed_entries_and_soundings_are_never_deleted(tanks, officer):
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
-    entry = sounding.entries.first()
+    entry = sign_all(sounding.entries.all(), officer)[0]
     with pytest.raises(ValidationError, match="never deleted"):
         entry.delete()
     with pytest.raises(ValidationError, match="never deleted"):
@@ -114,9 +114,9 @@ def test_entries_and_soundings_are_never_deleted(tanks):
     assert OrbEntry.objects.count() == 3 and WeeklySounding.objects.count() == 1
 
 
-def test_entries_and_soundings_are_never_altered(tanks):
+def test_signed_entries_and_soundings_are_never_altered(tanks, officer):
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
-    entry = sounding.entries.first()
+    entry = sign_all(sounding.entries.all(), officer)[0]
     entry.text = "something else"
     with pytest.raises(ValidationError, match="never altered"):
         entry.save()
