@@ -1,5 +1,15 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def drop_cross_table_guards(sender, using="default", **kwargs):
+    """Before a migration run on SQLite, the triggers that read another table go (a table
+    rebuild's rename would fail on them); reinstall_guards puts them back."""
+    from django.db import connections
+
+    from soundings import guards
+
+    guards.drop_before_migrate(connections[using])
 
 
 def reinstall_guards(sender, using="default", **kwargs):
@@ -17,4 +27,5 @@ class SoundingsConfig(AppConfig):
     verbose_name = "Tank soundings and Oil Record Book"
 
     def ready(self):
+        pre_migrate.connect(drop_cross_table_guards, sender=self, dispatch_uid="soundings.drop_cross_table_guards")
         post_migrate.connect(reinstall_guards, sender=self, dispatch_uid="soundings.reinstall_guards")

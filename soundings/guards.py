@@ -164,6 +164,21 @@ def missing(connection):
     return [name for name in expected(connection) if name not in present]
 
 
+# Triggers whose body reads another table: SQLite refuses to rename a table in a rebuild while a
+# trigger names a table that is missing at that moment (soundings_orbentry, between its DROP and
+# the RENAME of its rebuilt copy), so these are dropped before a migration run and put back after.
+CROSS_TABLE = [f"{PREFIX}soundings_weeklysounding_{op}" for op in OPERATIONS]
+
+
+def drop_before_migrate(connection):
+    """pre_migrate (SQLite): drop the cross-table triggers so a table rebuild can rename."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in CROSS_TABLE:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def reinstall_after_migrate(connection):
     """post_migrate: put back any trigger a migration dropped (only when 0005 is applied)."""
     if expected(connection):

@@ -5,8 +5,6 @@ Everyone signs for themselves: the user passed in is the logged-in user (the adm
 request.user) and must give their password again.
 """
 from dataclasses import dataclass, field
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -226,13 +224,13 @@ def sign_page(number, *, user, password):
             raise ValidationError(f"The book has no page {number} yet.")
         if page.signature is not None:
             raise ValidationError(f"Page {number} is already signed.")
-        if number > 1 and pages[number - 1].signature is None:
-            raise ValidationError(f"Sign page {number - 1} first: pages are signed in order.")
         if not page.complete:
             raise ValidationError(
                 f"Page {number} is not complete ({len(page.entries)} of {page.lines_per_page} lines); "
                 "the Master signs completed pages only."
             )
+        if number > 1 and pages[number - 1].signature is None:
+            raise ValidationError(f"Sign page {number - 1} first: pages are signed in order.")
         now = timezone.now()
         last = page.entries[-1]
         signature = PageSignature.objects.create(
@@ -243,6 +241,3 @@ def sign_page(number, *, user, password):
         audit.record(audit.PAGE_SIGN, signature, user=user, new=audit.snapshot(signature))
     return signature
 
-
-def signed_date(instant, offset_minutes):
-    return (instant + timedelta(minutes=offset_minutes or 0)).date()
