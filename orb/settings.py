@@ -1,9 +1,10 @@
 """Settings for the ORB project, read from the environment.
 
-DATABASE_URL        default sqlite:///<project>/data/orb.db (folder created on first use)
-ORB_BACKUP_DIR      where safe_migrate writes backups (default: beside the database;
-                    data/backups/ for PostgreSQL)
-ORB_STATE_DIR       where safe_migrate keeps its journal and lock for PostgreSQL (default data/)
+DATABASE_URL        default: the embedded database file <project>/data/orb.db (folder created on first
+                    use); a database server's URL for a shore office or fleet (README)
+ORB_BACKUP_DIR      where safe_migrate writes backups (default: beside the database file;
+                    data/backups/ for a database server)
+ORB_STATE_DIR       where safe_migrate keeps the journal and lock of a server database (default data/)
 DJANGO_SECRET_KEY   required whenever DEBUG is off (the app refuses to start without it)
 DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS   production values
 DJANGO_SECURE_SSL_REDIRECT   default on; 0 on a plain-HTTP ship LAN (then cookies are not Secure, no HSTS)

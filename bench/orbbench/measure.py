@@ -115,7 +115,7 @@ def _timed(parts, key, function, *args):
 def backup_parts(copies):
     """The SQLite backup stage's parts, timed in-process on the same file: the engine's own functions."""
     from orb.safemigrate.backends.sqlite import SQLiteBackend, quick_check_file
-    from orb.safemigrate.backup import sha256_file
+    from orb.safemigrate.files import sha256_file
     from orb.safemigrate.events import Reporter
 
     def engine_copy(source, dest):  # the backend's copy needs only the two paths, no connection

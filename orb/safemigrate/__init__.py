@@ -7,7 +7,8 @@ One module per concern:
 - ``targets``      reading APP_LABEL / MIGRATION_NAME into migration targets
 - ``plan``         what will run: migrations, direction, operations, destructive ops, SQL
 - ``drift``        checksums of migration files, drift against the journal
-- ``backends``     engine-specific work (sqlite, postgresql) behind one interface
+- ``backends``     everything specific to one database engine, behind one interface
+- ``files``        private files (0600/0700, no links, no predictable names), fsync, sha256
 - ``backup``       backup naming, sidecars, listing, verification, pruning
 - ``lock``         one run at a time, plus the maintenance flag the web app reads
 - ``journal``      one JSON line per run, outside the database

@@ -148,14 +148,14 @@ def _verify_inside(*, backend, executor_after, post_state, result, report, smoke
 
 
 def _preservation(*, backend, before, state_before, post_state, plan, result, allow_data_loss, report,
-                  allowance):
+                  undone_run_counts):
     # The refusal is raised inside the stage, so it never reports "OK" just before refusing.
     with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
         after = preservation.snapshot(backend.connection, internal_tables=backend.internal_tables)
         result.counts_after = preservation.counts_to_json(after)
         comparison = preservation.compare(
             before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
-            allowance=allowance,
+            undone_run_counts=undone_run_counts,
         )
         result.comparison = comparison
         if comparison.losses and not allow_data_loss:
@@ -170,7 +170,7 @@ def _preservation(*, backend, before, state_before, post_state, plan, result, al
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 
 
-def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, allowance=None,
+def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, undone_run_counts=None,
              verbosity=None, interactive=False):
     """``verbosity`` (default: the report's) and ``interactive`` are passed to the
     pre/post_migrate handlers as ``migrate`` passes its own."""
@@ -186,13 +186,13 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
             with transaction.atomic(using=connection.alias):
                 _run(backend=backend, plan=plan, expected=expected, progress=progress,
                      result=result, allow_data_loss=allow_data_loss, report=report,
-                     smoke_allowed=smoke_allowed, atomic=True, allowance=allowance, signals=signals)
+                     smoke_allowed=smoke_allowed, atomic=True, undone_run_counts=undone_run_counts, signals=signals)
                 if not commit:
                     transaction.set_rollback(True, using=connection.alias)
         else:
             _run(backend=backend, plan=plan, expected=expected, progress=progress,
                  result=result, allow_data_loss=allow_data_loss, report=report,
-                 smoke_allowed=smoke_allowed, atomic=False, allowance=allowance, signals=signals)
+                 smoke_allowed=smoke_allowed, atomic=False, undone_run_counts=undone_run_counts, signals=signals)
     except (DataLossRefused, MigrationFailed):
         raise
     except CheckFailed as exc:
@@ -227,7 +227,7 @@ def _root_error(exc):
 
 
 def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
-         allowance, signals):
+         undone_run_counts, signals):
     connection = backend.connection
     executor = MigrationExecutor(connection, progress)
     if plan.steps and not executor.recorder.has_table():
@@ -267,11 +267,11 @@ def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, 
                        result=result, report=report, smoke_allowed=smoke_allowed)
         _preservation(backend=backend, before=before, state_before=state_before,
                       post_state=post_state, plan=plan, result=result,
-                      allow_data_loss=allow_data_loss, report=report, allowance=allowance)
+                      allow_data_loss=allow_data_loss, report=report, undone_run_counts=undone_run_counts)
     else:
         with transaction.atomic(using=connection.alias):
             _verify_inside(backend=backend, executor_after=executor_after, post_state=post_state,
                            result=result, report=report, smoke_allowed=smoke_allowed)
             _preservation(backend=backend, before=before, state_before=state_before,
                           post_state=post_state, plan=plan, result=result,
-                          allow_data_loss=allow_data_loss, report=report, allowance=allowance)
+                          allow_data_loss=allow_data_loss, report=report, undone_run_counts=undone_run_counts)

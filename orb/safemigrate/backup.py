@@ -14,44 +14,20 @@ can write to, whose sha256 equals the one the journal recorded when safe_migrate
 Backups and sidecars are created 0600, in folders created 0700.
 """
 import glob
-import hashlib
 import json
 import os
 import shutil
 import stat
 import tempfile
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from .errors import MigrationFailed, Refused, UsageError
-from .journal import (PRIVATE_FILE, is_symlink_error, makedirs_private, now_iso, open_private,
-                      shared_folder_problem)
+from .files import (CHUNK, PRIVATE_FILE, fsync_path, is_symlink_error, makedirs_private, open_private, private_umask,
+                    sha256_file, shared_folder_problem)
+from .journal import now_iso
 
-CHUNK = 4 * 1024 * 1024
 PARTIAL = ".partial"
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while True:
-            chunk = handle.read(CHUNK)
-            if not chunk:
-                break
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@contextmanager
-def private_umask():
-    """Files created inside are never readable by group or others, not even for an instant
-    (database libraries and dump tools create their own companions: -journal files, dumps)."""
-    previous = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def new_partial(path):
@@ -248,15 +224,6 @@ def _remove_attempt(path):
             os.unlink(leftover)
         except OSError:
             pass
-
-
-def fsync_path(path):
-    """fsync a file, or a directory (so a rename in it is durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def is_leftover(name):

@@ -10,7 +10,6 @@ directory, or in site-packages/dist-packages) is what ``pip install -U`` of a pa
 reformatted its migrations leaves: a warning naming the package and its version, and the
 new checksum is recorded.
 """
-import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from django.apps import apps
 from django.conf import settings
 
 from .errors import Refused
+from .files import sha256_file
 
 
 def key_name(key):
@@ -65,8 +65,7 @@ def file_checksum(migration):
     path = migration_file(migration)
     if not path:
         return None
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    return sha256_file(path)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from .events import Reporter
 from .journal import Journal, recorded_checksums
 from .outcome import Outcome, run_summary
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
-from .preservation import undo_allowance
+from .preservation import undone_run_counts_of
 from .rehearsal import rehearse
 from .run import Run
 from .runs import rollback_candidate, rows_written_since
@@ -258,7 +258,7 @@ class Engine:
 
     def _check_space(self, run, preflight, *, rehearse, backup=True):
         with run.stage("disk", "Checking free disk space"):
-            tables = rewritten_tables(run.plan, preflight.start_state())
+            tables = rewritten_tables(run.plan, preflight.start_state(), rewrites=self.backend.rewriting_operations)
             self.backend.check_space(rewritten_tables=tables, rehearse=rehearse, backup=backup)
 
     # --- an applying run ----------------------------------------------------------------
@@ -272,11 +272,11 @@ class Engine:
         rehearsing = rehearse_first or not plan.atomic
         self._check_space(run, preflight, rehearse=rehearsing)
         self._back_up(run, preflight)
-        undone_run_counts = undo_allowance(undone) if undone else None  # what the undone run left, which the rollback may drop
+        undone_run_counts = undone_run_counts_of(undone) if undone else None  # what the undone run left, which the rollback may drop
         if rehearsing:
             with run.timed("rehearsal"):
                 rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,
-                         allowance=undone_run_counts)
+                         undone_run_counts=undone_run_counts)
             self.report.emit("heading", "The real database:")
         result = self._apply_real(run, allow_data_loss=allow_data_loss, undone_run_counts=undone_run_counts)
         run.committed_state = (
@@ -306,7 +306,7 @@ class Engine:
         try:
             with run.timed("apply"):
                 return run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss,
-                                report=self.report, allowance=undone_run_counts)
+                                report=self.report, undone_run_counts=undone_run_counts)
         except (MigrationFailed, DataLossRefused) as exc:
             if plan.atomic:
                 exc.state = "Database unchanged (the transaction was rolled back)."
@@ -329,6 +329,7 @@ class Engine:
             problems = self.backend.quick_check() + self.backend.foreign_key_problems()
             if problems:
                 self._restore_after_failure(run.backup)
+                run.committed_state = None  # the commit is undone: the state is the restored backup's
                 raise MigrationFailed(
                     f"The database failed its integrity check after the commit ({problems[0]}); it was "
                     f"restored from {run.backup.path}.", state=f"Database restored from {run.backup.path}.",

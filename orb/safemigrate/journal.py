@@ -5,17 +5,17 @@ reading (and reported as a warning by ``read_reporting``), so a torn write never
 records around it; the next append starts on a new line.
 
 The journal is private (0600, in a folder created 0700) and is never opened through a
-symbolic link; the helpers for private files used by the lock and the backups live here.
+symbolic link (``files.open_private``).
 """
-import errno
 import getpass
 import json
 import os
 import socket
-import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+from .files import is_symlink_error, makedirs_private, open_private
 
 
 def now_iso():
@@ -32,49 +32,6 @@ def who():
 
 def new_run_id():
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
-
-
-def makedirs_private(directory):
-    """Create ``directory`` (and missing parents) as 0700; an existing folder is left as it is."""
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory, mode=PRIVATE_DIR, exist_ok=True)
-        os.chmod(directory, PRIVATE_DIR)
-
-
-def shared_folder_problem(directory):
-    """A phrase saying why others could change files in ``directory``, or None when only its
-    owner can (group- or world-writable folders let anyone swap a backup or plant a link)."""
-    try:
-        info = os.stat(directory)
-    except FileNotFoundError:
-        return None
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        who = "everyone" if info.st_mode & stat.S_IWOTH else "its group"
-        return f"{directory} is writable by others ({who}; mode {stat.S_IMODE(info.st_mode):o})"
-    return None
-
-
-def open_private(path, flags):
-    """``os.open`` that never follows a symbolic link and creates the file 0600; an existing file
-    of ours is made 0600.  A symbolic link raises OSError(ELOOP)."""
-    fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
-    try:
-        info = os.fstat(fd)
-        if stat.S_IMODE(info.st_mode) != PRIVATE_FILE and info.st_uid == os.geteuid() and flags & (
-                os.O_WRONLY | os.O_RDWR):
-            os.fchmod(fd, PRIVATE_FILE)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def is_symlink_error(exc):
-    return isinstance(exc, OSError) and exc.errno == errno.ELOOP
 
 
 @dataclass

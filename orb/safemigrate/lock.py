@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 
 from .errors import Refused
-from .journal import is_symlink_error, makedirs_private, now_iso, open_private
+from .files import is_symlink_error, makedirs_private, open_private
+from .journal import now_iso
 
 
 @dataclass

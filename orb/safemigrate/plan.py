@@ -14,9 +14,6 @@ DROPS_BACKWARDS = (ops.AddField, ops.CreateModel)
 # Operations that run code (Python or SQL): their effect on data cannot be known from the
 # migration file alone.
 RUNS_CODE = (ops.RunPython, ops.RunSQL)
-# Operations after which SQLite rebuilds the whole table.
-REWRITES = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField, ops.AlterUniqueTogether,
-            ops.AddConstraint, ops.RemoveConstraint)
 
 
 @dataclass
@@ -217,12 +214,13 @@ def collect_sql(executor, plan):
                 step.sql = [f"-- SQL not available: {exc}"]
 
 
-def rewritten_tables(plan, state):
-    """Tables the plan rewrites (for the disk preflight), resolved in the starting state."""
+def rewritten_tables(plan, state, *, rewrites):
+    """Tables the plan rewrites (for the disk preflight), resolved in the starting state;
+    ``rewrites`` are the operations after which the backend rewrites a whole table."""
     tables = set()
     for step in plan.steps:
         for operation in step.migration.operations:
-            if not isinstance(operation, REWRITES + RUNS_CODE):
+            if not isinstance(operation, tuple(rewrites) + RUNS_CODE):
                 continue
             model_name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
             if isinstance(operation, RUNS_CODE):

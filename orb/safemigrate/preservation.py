@@ -120,18 +120,18 @@ def counts_to_json(counts):
     return {table: {"rows": c.rows, "values": c.values} for table, c in counts.items()}
 
 
-def undo_allowance(record):
+def undone_run_counts_of(record):
     """What undoing the run ``record`` may take away without it counting as a loss: the counts
     it left behind, and per table the rows it added itself (``rows_after - rows_before``), e.g. the
     permissions its data migration granted, which its reverse code deletes again."""
-    allowance = counts_from_json(record.get("counts_after"))
+    counts_left = counts_from_json(record.get("counts_after"))
     before, after = record.get("rows_before"), record.get("rows_after")
     if isinstance(before, dict) and isinstance(after, dict):
-        for table, counts in allowance.items():
+        for table, counts in counts_left.items():
             rows_before, rows_after = before.get(table, 0), after.get(table)
             if isinstance(rows_before, int) and isinstance(rows_after, int):
                 counts.rows_added = max(0, rows_after - rows_before)
-    return allowance
+    return counts_left
 
 
 def counts_from_json(data):
@@ -145,15 +145,15 @@ def counts_from_json(data):
     return result
 
 
-def compare(*, before, after, state_before, state_after, plan, allowance=None):
+def compare(*, before, after, state_before, state_after, plan, undone_run_counts=None):
     """Losses of ``before`` -> ``after``.
 
-    ``allowance`` (for --rollback) holds the counts the undone run left behind: rows and values
+    ``undone_run_counts`` (for --rollback) holds the counts the undone run left behind: rows and values
     that run itself created (a column added with a default, a table filled by its data
     migration) come back when it is applied again, so only what was written since counts as
     lost when such a table or column is dropped.
     """
-    allowance = allowance or {}
+    undone_run_counts = undone_run_counts or {}
     comparison = Comparison(
         rows_before={t: c.rows for t, c in before.items()},
         rows_after={t: c.rows for t, c in after.items()},
@@ -172,7 +172,7 @@ def compare(*, before, after, state_before, state_after, plan, allowance=None):
             model_key, columns = layout_before[table]
             target = after_by_model.get(models[model_key])
             new_table = target[0] if target else None
-        allowed = allowance.get(table)
+        allowed = undone_run_counts.get(table)
         if new_table not in after:
             gone = counts.rows - (allowed.rows if allowed else 0)
             if gone > 0:

@@ -168,9 +168,9 @@ def _status_lines(info, *, exists, per_app, last, known, holder, warnings):
     lines = [
         f"Database: {info['database']} ({info['engine']}, {human_bytes(info['size']) if exists else 'not created yet'})",
     ]
-    for key in ("sqlite_version", "server_version", "other_connections"):
-        if key in info:
-            lines.append(f"{key.replace('_', ' ').capitalize()}: {info[key]}")
+    for key, value in info.items():  # what else the backend tells about its database
+        if key not in ("engine", "database", "size"):
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
     for app, data in per_app.items():
         pending = data["pending"]
         lines.append(f"  {app}: {len(data['applied'])} applied, {len(pending)} pending"

@@ -11,14 +11,14 @@ from .apply import run_plan
 from .errors import DataLossRefused, MigrationFailed
 
 
-def rehearse(*, backend, plan, allow_data_loss, report, allowance=None, verbosity=None, interactive=False):
+def rehearse(*, backend, plan, allow_data_loss, report, undone_run_counts=None, verbosity=None, interactive=False):
     report.emit("heading", "Rehearsal on a copy of the database:")
     started = time.monotonic()
     target = backend.make_rehearsal_copy(report=report)
     try:
         with backend.pointed_at(target):
             result = run_plan(backend=backend, plan=plan, allow_data_loss=allow_data_loss,
-                              report=report, commit=False, allowance=allowance,
+                              report=report, commit=False, undone_run_counts=undone_run_counts,
                               verbosity=verbosity, interactive=interactive)
     except DataLossRefused:
         raise

@@ -1,7 +1,8 @@
 import json
 import os
 
-from orb.safemigrate.backup import next_backup_path, read_sidecar, sha256_file
+from orb.safemigrate.backup import next_backup_path, read_sidecar
+from orb.safemigrate.files import sha256_file
 
 
 class FakeBackend:

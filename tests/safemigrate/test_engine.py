@@ -112,3 +112,21 @@ def test_dry_run_leaves_the_database_alone(private_db):
     assert outcome.state == "Database unchanged: dry run passed; 2 migration(s) would apply."
     assert columns(private_db, "scenario_reading") == []
     assert journal(private_db)[-1]["outcome"] == "rehearsed"
+
+
+def test_a_failed_check_after_the_commit_restores_the_backup_and_says_so(private_db, monkeypatch):
+    """The verify after COMMIT finds damage: the backup comes back and the state line says so,
+    not that migrations were committed."""
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        runner, _ = engine()
+        checks = iter([[], ["*** page 7: damaged (made up by the test)"]])  # before the run, after the commit
+        monkeypatch.setattr(SQLiteBackend, "quick_check", lambda self: next(checks, []))
+        with pytest.raises(MigrationFailed) as failed:
+            runner.upgrade()
+    record = journal(private_db)[-1]
+    backup = record["backup"]["path"]
+    assert failed.value.state == record["state"] == f"Database restored from {backup}."
+    assert "comment" not in columns(private_db, "scenario_reading")

@@ -2,6 +2,7 @@
 import pytest
 from django.db import connection
 
+from orb.safemigrate.backends.sqlite import SQLiteBackend
 from orb.safemigrate.plan import build_plan, collect_sql, new_executor, rewritten_tables
 
 from .inprocess import private_db, scenario  # noqa: F401
@@ -24,7 +25,9 @@ def test_a_forwards_plan_with_a_dropped_column(private_db):
         collect_sql(executor, plan)
         assert any("CREATE TABLE" in sql for sql in plan.steps[0].sql)
         state = executor._create_project_state(with_applied_migrations=True)
-        assert rewritten_tables(plan, state) == []  # the table does not exist before the plan
+        rewrites = SQLiteBackend.rewriting_operations
+        assert rewritten_tables(plan, state, rewrites=rewrites) == []  # the table does not exist before the plan
+        assert rewritten_tables(plan, state, rewrites=()) == []
         document = plan.to_json()
         assert document["steps"][1]["operations"][0] == {
             "description": "Remove field note from reading", "destructive": True, "runs_code": False,
@@ -47,3 +50,17 @@ def test_no_steps_when_up_to_date(private_db):
     executor = new_executor(connection)
     plan = build_plan(executor, executor.loader.graph.leaf_nodes())
     assert plan.steps == [] and plan.direction == "none" and plan.to_json()["steps"] == []
+
+
+def test_the_tables_a_plan_rewrites_are_the_backends_rule(private_db):
+    """SQLite rebuilds a table for an AlterField; the disk preflight asks the backend which
+    operations rewrite a table (the plan itself names no database engine)."""
+    with scenario("rebuild"):
+        executor, _ = plan_for([("scenario", "0001_initial")])
+        executor.migrate([("scenario", "0001_initial")])
+        executor, plan = plan_for()
+        state = executor._create_project_state(with_applied_migrations=True)
+        assert plan.names == ["scenario.0002_alter_reading_name"]
+        assert rewritten_tables(plan, state, rewrites=SQLiteBackend.rewriting_operations) == ["scenario_reading"]
+        assert rewritten_tables(plan, state, rewrites=()) == []
+        executor.migrate([("scenario", None)])

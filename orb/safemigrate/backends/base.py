@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from django.conf import settings
 
 from ..errors import Refused
-from ..journal import makedirs_private, shared_folder_problem
+from ..files import makedirs_private, shared_folder_problem
 from ..sizes import human_bytes
 
 SPACE_MARGIN = 1.05  # free disk needed, in multiples of what the run writes ...
@@ -24,6 +24,8 @@ class Backend:
     backup_suffix = ""
     # Tables of the database's own bookkeeping, never counted by the data-preservation check.
     internal_tables = frozenset()
+    # Migration operations after which this engine rewrites the whole table (disk preflight).
+    rewriting_operations = ()
     # Errors (besides OSError) that ``write_backup`` raises when the disk or the file fails.
     backup_errors = ()
     # Words for the folder of the journal and lock: (as a directory to write to, as a folder others

@@ -12,9 +12,10 @@ import sqlite3
 from contextlib import contextmanager
 from urllib.parse import quote
 
-from ..backup import fsync_path, private_umask
+from django.db import migrations as ops
+
+from ..files import fsync_path, open_private, private_umask
 from ..errors import Refused, UsageError
-from ..journal import open_private
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
 from .base import Backend, pid_alive
@@ -57,6 +58,9 @@ def _orphans_sentence(rows):
 class SQLiteBackend(Backend):
     engine = "sqlite"
     internal_tables = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
+    # SQLite alters a table by copying it into a new one (Django's schema editor "remakes" it).
+    rewriting_operations = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField,
+                            ops.AlterUniqueTogether, ops.AddConstraint, ops.RemoveConstraint)
     backup_errors = (sqlite3.Error,)
     state_dir_words = ("the database directory", "database folder (where the journal and lock live)")
     prefix_names_test_database = False  # Django's SQLite test database is in memory or TEST["NAME"]
