@@ -161,8 +161,8 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
     date_hierarchy = "entry_date"
     list_select_related = ["sounding__tank"]
     fields = ["code", "item", "text", "instant"]
-    signed_fields = ["sequence", "entry_date", "instant", "ship_offset_minutes", "code", "item", "text", "sounding",
-                     "officer_name", "officer_rank", "state", "signer_name", "signer_rank", "signed_at", "is_late",
+    signed_fields = ["sequence", "entry_date", "instant", "ship_offset_minutes", "code", "item", "record", "sounding",
+                     "officer_name", "officer_rank", "state", "signature", "signer_name", "signer_rank", "signed_at", "is_late",
                      "legacy", "corrects", "correction_reason", "entry_hash", "created_at", "created_by"]
     show_full_result_count = False
 

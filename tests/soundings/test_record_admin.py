@@ -81,3 +81,11 @@ def test_the_inspector_reads_the_book_and_signs_nothing(client, make_officer, dr
     assert client.get(url("orbentry_changelist")).status_code == 200
     assert client.post(url("orbentry_sign", draft.pk), {"password": PASSWORD}).status_code == 403
     assert OrbEntry.objects.get(pk=draft.pk).state == "draft"
+
+
+def test_a_corrected_entry_is_struck_through_on_its_own_page(client, officer, draft):
+    sign_all([draft], officer)
+    draft.correct(user=officer, password=PASSWORD, text="17P Oily Water Tank", reason="wrong tank")
+    client.force_login(officer)
+    page = client.get(url("orbentry_change", draft.pk)).content.decode()
+    assert '<del class="corrected">17S Dirty Oil Tank</del>' in page and "signed: J. Smith" in page
