@@ -14,7 +14,7 @@ import os
 from django.conf import settings
 from django.core.management import CommandError
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from orb.safemigrate.backends import is_test_database  # by the database's own test-name rules
 
@@ -31,8 +31,18 @@ class Command(DjangoMigrateCommand):
         f"database: use `manage.py safe_migrate` (or set {ALLOW_VARIABLE}=1 to force plain migrate)."
     )
 
+    def execute(self, *args, **options):
+        # Refused before the system checks too: a model check (a JSONField asks the database
+        # what it supports) would open the database, creating a missing file.
+        self.refuse_unless_allowed(options.get("database") or DEFAULT_DB_ALIAS)
+        return super().execute(*args, **options)
+
     def handle(self, *args, **options):
-        alias = options["database"]
+        self.refuse_unless_allowed(options["database"])
+        return super().handle(*args, **options)
+
+    @staticmethod
+    def refuse_unless_allowed(alias):
         # An unknown alias is left to Django's own error.  Nothing before this point has
         # opened the database, so a refusal creates no file and writes nothing.
         if alias in settings.DATABASES and not allowed_by_environment():
@@ -44,4 +54,3 @@ class Command(DjangoMigrateCommand):
                     f"(set {ALLOW_VARIABLE}=1 only if you must use plain migrate).",
                     returncode=2,
                 )
-        return super().handle(*args, **options)
