@@ -13,6 +13,8 @@ redirects by design (django CMS's page list) or needs its own setup is not a fai
 the migration; its own package tests it.
 """
 import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib import admin
@@ -50,94 +52,115 @@ def _step(passed, name, func):
     return result
 
 
-def _run(passed):
-    from fueltickets.models import DailyFuelTicket, HitchRecord, ServiceTankPair
-    from orb import views
-    from soundings.models import CalibrationRow, OrbEntry, Tank, WeeklySounding
+@dataclass
+class SmokeRun:
+    """What the checks share: the moment, a unique tank designation, what earlier checks made."""
 
-    now = timezone.now()
-    today = timezone.localdate()
-    designation = f"SMOKE-{uuid.uuid4().hex[:8]}"
+    passed: list
+    now: datetime = field(default_factory=timezone.now)
+    today: date = field(default_factory=timezone.localdate)
+    designation: str = field(default_factory=lambda: f"SMOKE-{uuid.uuid4().hex[:8]}")
+    tank: object = None
+    user: object = None
+    factory: RequestFactory = field(default_factory=RequestFactory)
 
-    def make_tank():
-        tank = Tank(
-            designation=designation, name="Smoke check sludge tank",
-            iopp_section=Tank.IoppSection.SLUDGE, capacity_gallons=Decimal("100"),
-        )
-        tank.full_clean()
-        tank.save()
-        CalibrationRow.objects.bulk_create(
-            [
-                CalibrationRow(tank=tank, feet=0, inches=0, gallons=Decimal("0")),
-                CalibrationRow(tank=tank, feet=1, inches=0, gallons=Decimal("100")),
-            ]
-        )
-        return tank
+    def step(self, name, func):
+        return _step(self.passed, name, func)
 
-    tank = _step(passed, "create a tank with a calibration table", make_tank)
-
-    def make_pair():
-        pair = ServiceTankPair.active_pair()
-        return pair or ServiceTankPair.activate(label="SMOKE", at=now)
-
-    _step(passed, "find or activate a service tank pair", make_pair)
-    _step(
-        passed,
-        "record a hitch baseline",
-        lambda: HitchRecord.objects.create(
-            vessel="Smoke check", date=today, total_fuel_gallons=Decimal("1000"), engineer_name="smoke"
-        ),
-    )
-
-    def make_ticket():
-        start = DailyFuelTicket.next_meter_start() or Decimal("0")
-        end = min(start + Decimal("1.0"), Decimal("999999.9"))
-        ticket = DailyFuelTicket(ticket_date=today, meter_start=start, meter_end=end, engineer_name="smoke")
-        ticket.save()
-        if ticket.consumption_gallons != end - start:
-            raise SmokeCheckError("Smoke check 'record a fuel ticket' failed: consumption was not derived.")
-
-    _step(passed, "record a fuel ticket", make_ticket)
-
-    def make_sounding():
-        sounding = WeeklySounding(
-            tank=tank, recorded_at=now, feet=0, inches=6,
-            engineer_name="smoke", engineer_title="Engineer",
-        )
-        sounding.save()
-        texts = list(OrbEntry.objects.filter(sounding=sounding).values_list("item", "text"))
-        if texts[:3] != [("11.1", f"{designation} Smoke check sludge tank"), ("11.2", "0.38 m³"), ("11.3", "0.19 m³")]:
-            raise SmokeCheckError(f"Smoke check 'record a weekly sounding' wrote unexpected ORB entries: {texts}.")
-
-    _step(passed, "record a weekly sounding and its ORB entries", make_sounding)
-
-    user = _step(
-        passed,
-        "create a temporary superuser",
-        lambda: get_user_model().objects.create_superuser(
-            username=f"smoke-{uuid.uuid4().hex[:12]}", email="", password=None
-        ),
-    )
-    factory = RequestFactory()
-
-    def get(path):
-        request = factory.get(path)
-        request.user = user
+    def get(self, path):
+        request = self.factory.get(path)
+        request.user = self.user
         request.session = {}
         return request
 
-    def render(name, response):
-        if hasattr(response, "render"):
-            response.render()
-        if response.status_code != 200:
-            raise SmokeCheckError(f"Smoke check '{name}' failed: HTTP {response.status_code}.")
 
-    _step(passed, "render the dashboard", lambda: render("render the dashboard", views.dashboard(get("/dashboard/"))))
-    _step(passed, "render the ORB book", lambda: render("render the ORB book", views.orb_book(get("/orb-book/"))))
+def _run(passed):
+    run = SmokeRun(passed=passed)
+    run.tank = run.step("create a tank with a calibration table", lambda: _make_tank(run))
+    run.step("find or activate a service tank pair", lambda: _find_or_activate_pair(run))
+    run.step("record a hitch baseline", lambda: _record_hitch(run))
+    run.step("record a fuel ticket", lambda: _record_ticket(run))
+    run.step("record a weekly sounding and its ORB entries", lambda: _record_sounding(run))
+    run.user = run.step("create a temporary superuser", _make_superuser)
+    _render_pages(run)
+
+
+def _make_tank(run):
+    from soundings.models import CalibrationRow, Tank
+
+    tank = Tank(
+        designation=run.designation, name="Smoke check sludge tank",
+        iopp_section=Tank.IoppSection.SLUDGE, capacity_gallons=Decimal("100"),
+    )
+    tank.full_clean()
+    tank.save()
+    CalibrationRow.objects.bulk_create([
+        CalibrationRow(tank=tank, feet=0, inches=0, gallons=Decimal("0")),
+        CalibrationRow(tank=tank, feet=1, inches=0, gallons=Decimal("100")),
+    ])
+    return tank
+
+
+def _find_or_activate_pair(run):
+    from fueltickets.models import ServiceTankPair
+
+    return ServiceTankPair.active_pair() or ServiceTankPair.activate(label="SMOKE", at=run.now)
+
+
+def _record_hitch(run):
+    from fueltickets.models import HitchRecord
+
+    return HitchRecord.objects.create(
+        vessel="Smoke check", date=run.today, total_fuel_gallons=Decimal("1000"), engineer_name="smoke")
+
+
+def _record_ticket(run):
+    from fueltickets.models import DailyFuelTicket
+
+    start = DailyFuelTicket.next_meter_start() or Decimal("0")
+    end = min(start + Decimal("1.0"), Decimal("999999.9"))
+    ticket = DailyFuelTicket(ticket_date=run.today, meter_start=start, meter_end=end, engineer_name="smoke")
+    ticket.save()
+    if ticket.consumption_gallons != end - start:
+        raise SmokeCheckError("Smoke check 'record a fuel ticket' failed: consumption was not derived.")
+
+
+def _record_sounding(run):
+    from soundings.models import OrbEntry, WeeklySounding
+
+    sounding = WeeklySounding(
+        tank=run.tank, recorded_at=run.now, feet=0, inches=6,
+        engineer_name="smoke", engineer_title="Engineer",
+    )
+    sounding.save()
+    texts = list(OrbEntry.objects.filter(sounding=sounding).values_list("item", "text"))
+    expected = [("11.1", f"{run.designation} Smoke check sludge tank"), ("11.2", "0.38 m³"), ("11.3", "0.19 m³")]
+    if texts[:3] != expected:
+        raise SmokeCheckError(f"Smoke check 'record a weekly sounding' wrote unexpected ORB entries: {texts}.")
+
+
+def _make_superuser():
+    return get_user_model().objects.create_superuser(
+        username=f"smoke-{uuid.uuid4().hex[:12]}", email="", password=None)
+
+
+def _render(name, response):
+    if hasattr(response, "render"):
+        response.render()
+    if response.status_code != 200:
+        raise SmokeCheckError(f"Smoke check '{name}' failed: HTTP {response.status_code}.")
+
+
+def _render_pages(run):
+    """The dashboard, the book and the admin list of every model of this project's own apps."""
+    from orb import views
+
+    run.step("render the dashboard", lambda: _render("render the dashboard", views.dashboard(run.get("/dashboard/"))))
+    run.step("render the ORB book", lambda: _render("render the ORB book", views.orb_book(run.get("/orb-book/"))))
     for model, model_admin in admin.site._registry.items():
         if not project_app(model._meta.app_config):
             continue
         name = f"render the admin list of {model._meta.label}"
-        _step(passed, name, lambda name=name, model_admin=model_admin: render(
-            name, model_admin.changelist_view(get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/"))
-        ))
+        path = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        run.step(name, lambda name=name, model_admin=model_admin, path=path: _render(
+            name, model_admin.changelist_view(run.get(path))))
