@@ -113,10 +113,24 @@ def test_too_little_space_for_backup_and_rehearsal_is_refused_up_front(disk_temp
     assert "scenario.0002_alter_ticket_engineer_name" in project.applied()
 
 
+def journal_records(db):
+    """The journal's complete records (a line cut short by the full disk is skipped, as safe_migrate does)."""
+    records = []
+    with open(db + ".safe_migrate.journal.jsonl") as handle:
+        for line in handle:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
+
+
 @pytest.mark.parametrize("moment", ["backup", "apply"])
 def test_disk_filling_up_mid_run_changes_nothing(disk_template, small_disk, moment):
-    # Room for one run, and for the run after it next to the backup the first one kept.
-    disk = small_disk(disk_size_mb(disk_template, preflight_needs(disk_template)[0] + os.path.getsize(disk_template)))
+    # Room for one run, and for the run after it next to the backup the first one kept (plus a few
+    # MB for the journal and what the failed transaction leaves in the -wal until a checkpoint).
+    disk = small_disk(disk_size_mb(disk_template, preflight_needs(disk_template)[0] + os.path.getsize(disk_template)
+                                   + 4 * MB))
     project = copy_project(disk_template, disk)
     old_state, old_rows = state_of(project.db), all_hashes(project.db)
 
@@ -156,13 +170,19 @@ def test_disk_filling_up_mid_run_changes_nothing(disk_template, small_disk, mome
         assert not [n for n in os.listdir(disk) if ".backup-" in n]
         assert listed == []
     else:
-        # The backup was complete before the disk filled up, but the full disk kept the run's
-        # journal record out, so the file is not counted as a backup (only journaled files are):
-        # it is kept, listed with the reason, and never deleted by prune.
+        # The backup was complete before the disk filled up. Whether the run's journal record
+        # still fitted depends on what the failed transaction freed: a backup counts exactly when
+        # the journal recorded it (then it is verified); otherwise it is kept and listed as not
+        # counted, with the reason, and prune never deletes it.
         assert "disk holding" in err and "is full" in err
         [entry] = listed
-        assert entry["counted"] is False and "journal" in entry["problem"], entry
         assert os.path.exists(entry["path"])
+        journaled = [r for r in journal_records(project.db) if (r.get("backup") or {}).get("path") == entry["path"]]
+        if journaled:
+            assert entry["counted"] is True and entry["verified"] and entry["problem"] is None, entry
+            assert journaled[-1]["outcome"] == "failed"
+        else:
+            assert entry["counted"] is False and "journal" in entry["problem"], entry
 
     # Space is freed: the next run completes.
     os.unlink(filler)
