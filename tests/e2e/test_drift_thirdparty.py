@@ -60,7 +60,8 @@ def test_third_party_app_with_many_migrations_forwards_zero_and_rollback(empty_p
     before = empty_project.hashes()
     refused = empty_project.run("safe_migrate", "axes", "zero", "--noinput", **env)
     assert_clean(refused, 3)
-    assert "rows of auth_group_permissions would be deleted" in refused.stderr
+    # (and the Master and Inspector groups of the orb migration after it)
+    assert "rows of auth_group" in refused.stderr and "would be deleted" in refused.stderr
     assert empty_project.hashes() == before
     zero = empty_project.run("safe_migrate", "axes", "zero", "--noinput", "--allow-data-loss", **env)
     assert_clean(zero, 0)
