@@ -22,6 +22,10 @@ def snapshot(obj):
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def _json(values):
+    return "" if values is None else json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
+
+
 def _label(model):
     return model._meta.label_lower
 
@@ -37,8 +41,8 @@ def record(action, obj=None, *, user=None, model=None, object_id=None, old=None,
         username=user.get_username() if user is not None else "",
         model=_label(model or type(obj)),
         object_id=str(object_id if object_id is not None else getattr(obj, "pk", "") or ""),
-        old=old,
-        new=new,
+        old=_json(old),
+        new=_json(new),
         note=note,
     )
 

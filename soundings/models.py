@@ -5,6 +5,7 @@ corrected by a new entry (MARPOL Annex I reg. 17; MEPC.312(74) for electronic bo
 Signatures, reviews and the audit trail are append-only too; the database refuses the same
 (soundings.guards). docs/RECORD.md describes the record.
 """
+import json
 from datetime import UTC, timedelta
 from decimal import Decimal
 
@@ -549,8 +550,10 @@ class AuditEvent(AppendOnlyModel):
     action = models.CharField(max_length=20, choices=Action.choices)
     model = models.CharField(max_length=100, help_text='e.g. "soundings.orbentry".')
     object_id = models.CharField(max_length=40, blank=True)
-    old = models.JSONField(null=True, blank=True)
-    new = models.JSONField(null=True, blank=True)
+    # JSON as text, not a JSONField: that field's system check opens the database (SQLite's JSON
+    # support), and `manage.py migrate` must be refused before any database file is created.
+    old = models.TextField(blank=True, help_text="The values before, as JSON (empty: none).")
+    new = models.TextField(blank=True, help_text="The values after, as JSON (empty: none).")
     note = models.TextField(blank=True)
 
     class Meta(AppendOnlyModel.Meta):
@@ -559,3 +562,11 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.model} {self.object_id}"
+
+    @property
+    def old_data(self):
+        return json.loads(self.old) if self.old else None
+
+    @property
+    def new_data(self):
+        return json.loads(self.new) if self.new else None

@@ -23,8 +23,8 @@ class Migration(migrations.Migration):
                 ('action', models.CharField(choices=[('create', 'create'), ('sign', 'sign'), ('review', 'review'), ('page-sign', 'page signature'), ('correct', 'correct'), ('discard', 'discard'), ('refused-change', 'refused change'), ('permission-denied', 'permission denied')], max_length=20)),
                 ('model', models.CharField(help_text='e.g. "soundings.orbentry".', max_length=100)),
                 ('object_id', models.CharField(blank=True, max_length=40)),
-                ('old', models.JSONField(blank=True, null=True)),
-                ('new', models.JSONField(blank=True, null=True)),
+                ('old', models.TextField(blank=True, help_text='The values before, as JSON (empty: none).')),
+                ('new', models.TextField(blank=True, help_text='The values after, as JSON (empty: none).')),
                 ('note', models.TextField(blank=True)),
             ],
             options={

@@ -126,7 +126,7 @@ def test_a_correction_is_a_new_signed_entry_and_the_wrong_one_stays(officer):
     with pytest.raises(ValidationError, match="draft"):
         draft.correct(user=officer, password=PASSWORD, text="x", reason="y")
     event = AuditEvent.objects.get(action="correct")
-    assert event.object_id == str(wrong.pk) and event.new["text"] == "Right" and event.old["text"] == "Wrong"
+    assert event.object_id == str(wrong.pk) and event.new_data["text"] == "Right" and event.old_data["text"] == "Wrong"
     assert chain.verify_book().ok
 
 
@@ -137,7 +137,7 @@ def test_every_step_is_in_the_audit_trail(officer, tanks):
     assert actions.count(("create", "soundings.orbentry")) == 3
     assert actions.count(("sign", "soundings.orbentry")) == 3
     sign_event = AuditEvent.objects.filter(action="sign").first()
-    assert sign_event.username == "smith" and sign_event.old["state"] == "draft" and sign_event.new["state"] == "signed"
+    assert sign_event.username == "smith" and sign_event.old_data["state"] == "draft" and sign_event.new_data["state"] == "signed"
     with pytest.raises(ValidationError):
         WeeklySounding.objects.all().delete()
     assert AuditEvent.objects.filter(action="refused-change", model="soundings.weeklysounding").exists()
