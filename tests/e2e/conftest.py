@@ -150,3 +150,8 @@ def project(tmp_path, seeded_template):
 @pytest.fixture
 def empty_project(tmp_path):
     return Project(tmp_path)
+
+
+# The PostgreSQL fixtures (pg, pg_template) for every e2e test; imported last because pg.py builds
+# on Project and assert_clean above.
+from .pg import pg, pg_template  # noqa: E402, F401

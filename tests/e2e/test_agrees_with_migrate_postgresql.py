@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from .test_agrees_with_migrate import APP, install_outside_app, outside_env
-from .test_postgresql import PgProject, admin, drop_database, pg, pg_template  # noqa: F401 (fixtures)
+from .pg import PgProject, admin, drop_database
 from .conftest import assert_clean
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

@@ -15,7 +15,7 @@ import pytest
 
 from . import dbfacts
 from .conftest import ROOT
-from .test_postgresql import PgProject, admin, drop_database
+from .pg import PgProject, admin, drop_database
 
 pytestmark = pytest.mark.e2e
 

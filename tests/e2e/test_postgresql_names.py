@@ -18,7 +18,7 @@ import pytest
 from orb.safemigrate.backends.postgresql import PgRunLock, PostgreSQLBackend
 
 from .conftest import assert_clean
-from .test_postgresql import SERVER, PgProject, admin, pg_template, wait_until  # noqa: F401 (fixture)
+from .pg import SERVER, PgProject, admin, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -6,7 +6,6 @@ import stat
 import pytest
 
 from .conftest import assert_clean
-from .test_postgresql import pg, pg_template  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pytest
 
 from .conftest import ROOT, assert_clean
-from .test_postgresql import PgProject, admin, drop_database
+from .pg import PgProject, admin, drop_database
 
 pytestmark = pytest.mark.e2e
 

@@ -115,6 +115,7 @@ def test_the_middlewares_backend_is_kept_per_alias_until_the_database_changes():
     assert backends.maintenance_active("default") is False
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.django_db
 def test_every_sqlite_connection_gets_wal_and_the_busy_timeout():
     if connection.vendor != "sqlite":

@@ -3,7 +3,7 @@
 import pytest
 from django.core import checks
 
-from .inprocess import columns, journal, private_db, run, scenario  # noqa: F401
+from .inprocess import columns, journal, run, scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from orb.safemigrate.errors import MigrationFailed, Refused
 from orb.safemigrate.journal import Journal
 from orb.safemigrate.lock import FileLock, live_holder
 
-from .inprocess import columns, journal, private_db, scenario  # noqa: F401
+from .inprocess import columns, journal, scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

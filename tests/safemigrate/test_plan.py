@@ -5,7 +5,7 @@ from django.db import connection
 from orb.safemigrate.backends.sqlite import SQLiteBackend
 from orb.safemigrate.plan import build_plan, collect_sql, new_executor, rewritten_tables
 
-from .inprocess import private_db, scenario  # noqa: F401
+from .inprocess import scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -96,6 +96,7 @@ def test_raw_sql_is_refused_and_drafts_stay_free(book):
     assert not refused_in_db("DELETE FROM soundings_orbentry WHERE id = %s", [draft.pk])
 
 
+@pytest.mark.pg_test_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
 def test_truncate_is_refused_on_postgresql(book):
     with connection.cursor() as cursor:
