@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup migrate superuser check bench clean diagram
+.PHONY: run test setup migrate superuser check lint format bench clean diagram
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,15 @@ check: $(STAMP)
 	$(CHECK_ENV) $(PY) manage.py check
 	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 
-test: $(DEV_STAMP)
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
 	$(CHECK_ENV) $(PY) manage.py check
 	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -m "not pg_test_db"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Django's command-line utility for the ORB project."""
+
 import os
 import sys
 
@@ -11,7 +12,7 @@ def main():
     from django.core.management import execute_from_command_line
 
     try:
-        settings.INSTALLED_APPS  # load the settings: a missing production value is one sentence
+        _ = settings.SECRET_KEY  # load the settings now: a missing production value is one sentence
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"{exc}\n")
         sys.exit(1)

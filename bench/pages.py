@@ -8,6 +8,7 @@ Logs in the seeded superuser ``bench``, requests each page once to warm caches, 
 ``--repeat`` times, each inside CaptureQueriesContext.  Prints one JSON document:
 {url: {"median_ms", "min_ms", "max_ms", "queries", "status"}, "tickets": N}.
 """
+
 import argparse
 import json
 import os
@@ -53,9 +54,12 @@ def main():
             status = response.status_code
             queries.add(len(captured.captured_queries))
         results[url] = {
-            "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-            "max_ms": round(max(times), 1), "queries": sorted(queries)[-1],
-            "queries_vary": len(queries) > 1, "status": status,
+            "median_ms": round(statistics.median(times), 1),
+            "min_ms": round(min(times), 1),
+            "max_ms": round(max(times), 1),
+            "queries": sorted(queries)[-1],
+            "queries_vary": len(queries) > 1,
+            "status": status,
         }
     print(json.dumps(results))
 

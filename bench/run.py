@@ -26,6 +26,7 @@ Generated databases live under bench/work/ (git-ignored); --keep leaves them for
 This file is the command line; the work is in the package bench/orbbench/ (datasets,
 measure, report and their helpers; its __init__ lists them).
 """
+
 import argparse
 import datetime
 import json
@@ -52,6 +53,7 @@ from orbbench.config import RESULTS, SCENARIOS, WORK  # noqa: E402
 from orbbench.datasets import sqlite_dataset  # noqa: E402
 from orbbench.processes import log  # noqa: E402
 
+
 def parse_size(token):
     """Bytes of a size label: 0 for small, else a number with K, M or G (400M, 1G)."""
     token = token.strip()
@@ -65,19 +67,27 @@ def parse_size(token):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="small,400M,1G",
-                        help="comma-separated: small (ten years of a ship), or a size like 400M, 1G")
+    parser.add_argument(
+        "--sizes", default="small,400M,1G", help="comma-separated: small (ten years of a ship), or a size like 400M, 1G"
+    )
     parser.add_argument("--quick", action="store_true", help="a few-MB smoke run: --sizes small,8M --repeat 1")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="repetitions per measurement, medians reported (default 3 for small, 1 otherwise)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="repetitions per measurement, medians reported (default 3 for small, 1 otherwise)",
+    )
     parser.add_argument("--page-repeat", type=int, default=7)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--no-pg", action="store_true", help="do not measure PostgreSQL")
     parser.add_argument("--no-sqlite", action="store_true", help="do not measure SQLite (PostgreSQL only)")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases under bench/work/")
     parser.add_argument("--output", help="results file (default bench/results/<date>.json)")
-    parser.add_argument("--report", metavar="JSON",
-                        help="measure nothing: re-evaluate the targets of a results file and print its tables")
+    parser.add_argument(
+        "--report",
+        metavar="JSON",
+        help="measure nothing: re-evaluate the targets of a results file and print its tables",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = "small,8M"
@@ -154,10 +164,14 @@ def main(argv=None):
         return reprint(Path(args.report))
     labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
     targets = {label: parse_size(label) for label in labels}
-    results = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": report.machine_facts(),
-               "options": {"sizes": labels, "repeat": args.repeat, "years": args.years, "quick": args.quick},
-               "scenarios": {k: v[1] for k, v in SCENARIOS.items()}, "sqlite": {"sizes": {}},
-               "postgresql": {"sizes": {}}}
+    results = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": report.machine_facts(),
+        "options": {"sizes": labels, "repeat": args.repeat, "years": args.years, "quick": args.quick},
+        "scenarios": {k: v[1] for k, v in SCENARIOS.items()},
+        "sqlite": {"sizes": {}},
+        "postgresql": {"sizes": {}},
+    }
     WORK.mkdir(parents=True, exist_ok=True)
     try:
         sqlite_meta = {} if args.no_sqlite else measure_sqlite(results, targets, args)

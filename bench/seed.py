@@ -11,9 +11,10 @@ sounding of every tank (so their ORB entries), one fuel ticket per day in the fu
 tickets table and the same tickets in the bench scenario's ``scenario_ticket``.
 Prints one JSON line with the ids the bulk fill needs.
 """
+
 import argparse
-import io
 import datetime
+import io
 import json
 import os
 import sys
@@ -32,19 +33,33 @@ def seed_readings(first, days, user):
     from fueltickets.models import HitchRecord
     from soundings.models import Tank, WeeklySounding
 
-    HitchRecord.objects.bulk_create([
-        HitchRecord(vessel="Arrowhead", date=first + datetime.timedelta(days=d), engineer_name="Chief Engineer",
-                    total_fuel_gallons=Decimal("60000.0"), correction=Decimal("0.0"))
-        for d in range(0, days, 28)
-    ])
+    HitchRecord.objects.bulk_create(
+        [
+            HitchRecord(
+                vessel="Arrowhead",
+                date=first + datetime.timedelta(days=d),
+                engineer_name="Chief Engineer",
+                total_fuel_gallons=Decimal("60000.0"),
+                correction=Decimal("0.0"),
+            )
+            for d in range(0, days, 28)
+        ]
+    )
     tanks = list(Tank.objects.all())
     for week in range(0, days, 7):
-        when = timezone.make_aware(datetime.datetime.combine(first + datetime.timedelta(days=week),
-                                                             datetime.time(8, 0)))
+        when = timezone.make_aware(
+            datetime.datetime.combine(first + datetime.timedelta(days=week), datetime.time(8, 0))
+        )
         for index, tank in enumerate(tanks):
-            WeeklySounding(tank=tank, recorded_at=when, feet=(week // 7 + index) % 3,
-                           inches=(week // 7) % 12, engineer_name="A. Engineer",
-                           engineer_title="2nd Engineer", created_by=user).save()
+            WeeklySounding(
+                tank=tank,
+                recorded_at=when,
+                feet=(week // 7 + index) % 3,
+                inches=(week // 7) % 12,
+                engineer_name="A. Engineer",
+                engineer_title="2nd Engineer",
+                created_by=user,
+            ).save()
     return tanks
 
 
@@ -60,11 +75,17 @@ def seed_tickets(first, days, pair, user):
         use = Decimal(300 + d % 50) + Decimal(d % 10) / 10
         if meter + use > Decimal("999999.9"):
             meter = Decimal("0.0")
-        tickets.append(DailyFuelTicket(
-            ticket_date=first + datetime.timedelta(days=d), meter_start=meter, meter_end=meter + use,
-            consumption_gallons=use, service_tank_pair=pair, engineer_name="A. Engineer",
-            created_by=user,
-        ))
+        tickets.append(
+            DailyFuelTicket(
+                ticket_date=first + datetime.timedelta(days=d),
+                meter_start=meter,
+                meter_end=meter + use,
+                consumption_gallons=use,
+                service_tank_pair=pair,
+                engineer_name="A. Engineer",
+                created_by=user,
+            )
+        )
         meter += use
     DailyFuelTicket.objects.bulk_create(tickets, batch_size=500)
     with connection.cursor() as cursor:
@@ -103,11 +124,19 @@ def main():
         )
         tanks = seed_readings(first, days, user)
         seed_tickets(first, days, pair, user)
-    print(json.dumps({
-        "user_id": user.pk, "pair_id": pair.pk, "first": first.isoformat(), "today": today.isoformat(),
-        "tickets": DailyFuelTicket.objects.count(), "soundings": WeeklySounding.objects.count(),
-        "tanks": len(tanks),
-    }))
+    print(
+        json.dumps(
+            {
+                "user_id": user.pk,
+                "pair_id": pair.pk,
+                "first": first.isoformat(),
+                "today": today.isoformat(),
+                "tickets": DailyFuelTicket.objects.count(),
+                "soundings": WeeklySounding.objects.count(),
+                "tanks": len(tanks),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

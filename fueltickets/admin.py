@@ -45,13 +45,22 @@ class TicketYearFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
             year = int(self.value())
-            return queryset.filter(ticket_date__gte=datetime.date(year, 1, 1), ticket_date__lt=datetime.date(year + 1, 1, 1))
+            return queryset.filter(
+                ticket_date__gte=datetime.date(year, 1, 1), ticket_date__lt=datetime.date(year + 1, 1, 1)
+            )
         return queryset
 
 
 @admin.register(DailyFuelTicket)
 class DailyFuelTicketAdmin(RecordedByUserMixin, admin.ModelAdmin):
-    list_display = ["ticket_date", "meter_start", "meter_end", "consumption_gallons", "service_tank_pair", "engineer_name"]
+    list_display = [
+        "ticket_date",
+        "meter_start",
+        "meter_end",
+        "consumption_gallons",
+        "service_tank_pair",
+        "engineer_name",
+    ]
     list_filter = [TicketYearFilter, "ticket_date", "service_tank_pair"]
     search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
     list_select_related = ["service_tank_pair"]
@@ -85,7 +94,10 @@ class HitchRecordAdmin(admin.ModelAdmin):
     inlines = [FuelTankSoundingInline]
     fieldsets = [
         (None, {"fields": ["vessel", "date", "is_start", "end_date", "location", "charter", "engineer_name"]}),
-        ("Drafts", {"fields": [("draft_forward_feet", "draft_forward_inches"), ("draft_aft_feet", "draft_aft_inches")]}),
+        (
+            "Drafts",
+            {"fields": [("draft_forward_feet", "draft_forward_inches"), ("draft_aft_feet", "draft_aft_inches")]},
+        ),
         ("Fuel on board", {"fields": ["fuel_on_log", "correction", "total_fuel_gallons"]}),
         ("Oil levels", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
         (None, {"fields": ["created_at"]}),

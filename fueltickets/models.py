@@ -1,4 +1,5 @@
 """Service tank pairs, daily fuel tickets and hitch baselines (End of Hitch Sounding Form)."""
+
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,10 +13,10 @@ from soundings.models import FEET_VALIDATORS, INCHES_VALIDATORS
 
 METER_MAX = Decimal("999999.9")
 METER_VALIDATORS = [
-    MinValueValidator(Decimal("0"), message="Meter readings are 0 to 999,999.9 gallons; "
-                      "a negative reading is a typing error."),
-    MaxValueValidator(METER_MAX, message="Meter readings are 0 to 999,999.9 gallons; "
-                      "check the digits."),
+    MinValueValidator(
+        Decimal("0"), message="Meter readings are 0 to 999,999.9 gallons; a negative reading is a typing error."
+    ),
+    MaxValueValidator(METER_MAX, message="Meter readings are 0 to 999,999.9 gallons; check the digits."),
 ]
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"), message="This quantity cannot be negative.")]
 ONE_ACTIVE_PAIR = "service_tank_pair_one_active"
@@ -27,13 +28,9 @@ class ServiceTankPairQuerySet(models.QuerySet):
 
 
 class ServiceTankPair(CreatedAtModel):
-    label = models.CharField(
-        "tank pair", max_length=16, help_text='The tank number, e.g. "13" for #13 P/S.'
-    )
+    label = models.CharField("tank pair", max_length=16, help_text='The tank number, e.g. "13" for #13 P/S.')
     activated_at = models.DateTimeField(default=timezone.now)
-    deactivated_at = models.DateTimeField(
-        null=True, blank=True, help_text="Empty while the pair is active."
-    )
+    deactivated_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the pair is active.")
     notes = models.TextField(blank=True)
 
     objects = ServiceTankPairQuerySet.as_manager()
@@ -52,8 +49,7 @@ class ServiceTankPair(CreatedAtModel):
             models.CheckConstraint(
                 condition=Q(deactivated_at__isnull=True) | Q(deactivated_at__gte=models.F("activated_at")),
                 name="service_tank_pair_closed_after_opened",
-                violation_error_message="A pair cannot be deactivated before it was activated; "
-                "check the two times.",
+                violation_error_message="A pair cannot be deactivated before it was activated; check the two times.",
             ),
         ]
 
@@ -80,9 +76,7 @@ class ServiceTankPair(CreatedAtModel):
         # is checked by the database there, not against the pair about to be closed.
         constraints = super().get_constraints()
         if self._state.adding and self.deactivated_at is None:
-            return [
-                (model, [c for c in cs if c.name != ONE_ACTIVE_PAIR]) for model, cs in constraints
-            ]
+            return [(model, [c for c in cs if c.name != ONE_ACTIVE_PAIR]) for model, cs in constraints]
         return constraints
 
     def save(self, *args, **kwargs):
@@ -92,8 +86,7 @@ class ServiceTankPair(CreatedAtModel):
                 for pair in previous:
                     if self.activated_at < pair.activated_at:
                         raise ValidationError(
-                            f"The new pair's activation time is before {pair} was activated; "
-                            "check the time."
+                            f"The new pair's activation time is before {pair} was activated; check the time."
                         )
                     pair.deactivated_at = self.activated_at
                     pair.save(update_fields=["deactivated_at"])
@@ -107,15 +100,9 @@ class DailyFuelTicketQuerySet(models.QuerySet):
 
 class DailyFuelTicket(CreatedByModel):
     ticket_date = models.DateField(default=timezone.localdate)
-    meter_start = models.DecimalField(
-        "meter start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS
-    )
-    meter_end = models.DecimalField(
-        "meter end (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS
-    )
-    consumption_gallons = models.DecimalField(
-        "consumption (gal)", max_digits=7, decimal_places=1, editable=False
-    )
+    meter_start = models.DecimalField("meter start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
+    meter_end = models.DecimalField("meter end (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
+    consumption_gallons = models.DecimalField("consumption (gal)", max_digits=7, decimal_places=1, editable=False)
     service_tank_pair = models.ForeignKey(
         ServiceTankPair,
         on_delete=models.PROTECT,
@@ -160,10 +147,7 @@ class DailyFuelTicket(CreatedByModel):
             active = ServiceTankPair.active_pair()
             if active is None:
                 raise ValidationError(
-                    {
-                        "service_tank_pair": "No service tank pair is active; activate one "
-                        "before recording a ticket."
-                    }
+                    {"service_tank_pair": "No service tank pair is active; activate one before recording a ticket."}
                 )
             self.service_tank_pair = active
         if self.meter_start is not None and self.meter_end is not None:
@@ -192,20 +176,27 @@ class HitchRecord(CreatedAtModel):
     draft_forward_inches = models.PositiveSmallIntegerField(null=True, blank=True, validators=INCHES_VALIDATORS)
     draft_aft_feet = models.PositiveSmallIntegerField(null=True, blank=True, validators=FEET_VALIDATORS)
     draft_aft_inches = models.PositiveSmallIntegerField(null=True, blank=True, validators=INCHES_VALIDATORS)
-    fuel_on_log = models.DecimalField(
-        "fuel on log (gal)", max_digits=10, decimal_places=1, null=True, blank=True
-    )
-    correction = models.DecimalField(
-        "correction (gal)", max_digits=10, decimal_places=1, null=True, blank=True
-    )
+    fuel_on_log = models.DecimalField("fuel on log (gal)", max_digits=10, decimal_places=1, null=True, blank=True)
+    correction = models.DecimalField("correction (gal)", max_digits=10, decimal_places=1, null=True, blank=True)
     total_fuel_gallons = models.DecimalField(
-        "total fuel on board (gal)", max_digits=10, decimal_places=1, validators=NOT_NEGATIVE,
+        "total fuel on board (gal)",
+        max_digits=10,
+        decimal_places=1,
+        validators=NOT_NEGATIVE,
         help_text="From the tank soundings; the dashboard's baseline.",
     )
-    lube_oil_15p = models.DecimalField("lube oil 15P", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE)
-    gear_oil_15s = models.DecimalField("gear oil 15S", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE)
-    lube_oil_16p = models.DecimalField("lube oil 16P", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE)
-    hyd_oil_16s = models.DecimalField("hydraulic oil 16S", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE)
+    lube_oil_15p = models.DecimalField(
+        "lube oil 15P", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE
+    )
+    gear_oil_15s = models.DecimalField(
+        "gear oil 15S", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE
+    )
+    lube_oil_16p = models.DecimalField(
+        "lube oil 16P", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE
+    )
+    hyd_oil_16s = models.DecimalField(
+        "hydraulic oil 16S", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE
+    )
     engineer_name = models.CharField(max_length=100)
     is_start = models.BooleanField(
         "start of hitch", default=False, help_text="Ticked for a start-of-hitch form, else end of hitch."

@@ -4,6 +4,7 @@ admin of the orb app's own tables (user profiles, ship time offsets, vessel part
 Mixins go first in a class's bases (``class TankAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin)``)
 so their methods come before ModelAdmin's.
 """
+
 from datetime import timedelta
 
 from django.contrib import admin
@@ -133,10 +134,13 @@ class VesselParticularsAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["name", "imo_number", "call_sign", "flag", "flag_approval_reference", "flag_approval_date"]
     fieldsets = [
         (None, {"fields": ["name", "imo_number", "call_sign", "flag", "lines_per_page"]}),
-        ("Flag approval of the electronic record book", {
-            "fields": ["flag_approval_reference", "flag_approval_date"],
-            "description": "Until both are entered, the paper Oil Record Book remains the official record.",
-        }),
+        (
+            "Flag approval of the electronic record book",
+            {
+                "fields": ["flag_approval_reference", "flag_approval_date"],
+                "description": "Until both are entered, the paper Oil Record Book remains the official record.",
+            },
+        ),
     ]
 
     def has_add_permission(self, request):

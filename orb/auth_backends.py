@@ -5,6 +5,7 @@ ModelBackend asks ``user_can_authenticate`` both when a user logs in and when a 
 session is turned back into its user, so after the expiry the password no longer logs in and
 an open session stops being logged in at its next request (the user sees the login page).
 """
+
 from django.contrib.auth.backends import ModelBackend
 
 from orb.people import account_expired

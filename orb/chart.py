@@ -1,4 +1,5 @@
 """Geometry of the daily-consumption bar chart, drawn as inline SVG by the template."""
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,11 +50,17 @@ def bar_chart(*, series, width=720, height=240):
                 show_label=index % 5 == 0 or index == len(series) - 1,
             )
         )
-    gridlines = [
-        (round(top + plot_h - plot_h * n / 4, 2), f"{scale_max * n / 4:,.0f}") for n in range(5)
-    ]
-    return BarChart(width=width, height=height, top=top, bottom=height - bottom, left=left,
-                    maximum=scale_max, bars=bars, gridlines=gridlines)
+    gridlines = [(round(top + plot_h - plot_h * n / 4, 2), f"{scale_max * n / 4:,.0f}") for n in range(5)]
+    return BarChart(
+        width=width,
+        height=height,
+        top=top,
+        bottom=height - bottom,
+        left=left,
+        maximum=scale_max,
+        bars=bars,
+        gridlines=gridlines,
+    )
 
 
 def _nice_ceiling(value):

@@ -5,6 +5,7 @@
 say that the paper Oil Record Book remains the official record.
 Both are looked up only when a template uses them (one query per page).
 """
+
 from django.utils.functional import SimpleLazyObject
 
 from orb.models import VesselParticulars

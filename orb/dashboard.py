@@ -11,6 +11,7 @@ Rules (also stated on the page):
   by 7, whether or not a ticket exists for each day.
 - Days left = fuel remaining / that average (none when the average is zero).
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,10 +65,7 @@ def daily_consumption(*, first, last):
         .values_list("ticket_date", "total")
     )
     days = (last - first).days + 1
-    return [
-        (first + timedelta(days=n), totals.get(first + timedelta(days=n), Decimal("0")))
-        for n in range(days)
-    ]
+    return [(first + timedelta(days=n), totals.get(first + timedelta(days=n), Decimal("0"))) for n in range(days)]
 
 
 def slop_tank_status():
@@ -86,9 +84,7 @@ def dashboard_data(*, today):
     else:
         consumed, remaining = Decimal("0"), None
     today_total = _sum(tickets.filter(ticket_date=today))
-    week_total = _sum(
-        tickets.filter(ticket_date__range=(today - timedelta(days=AVERAGE_DAYS - 1), today))
-    )
+    week_total = _sum(tickets.filter(ticket_date__range=(today - timedelta(days=AVERAGE_DAYS - 1), today)))
     average = (week_total / AVERAGE_DAYS).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
     days_left = None
     if remaining is not None and week_total > 0:

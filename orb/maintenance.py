@@ -6,6 +6,7 @@ of the lock file or one query on the server's lock table, so it costs nothing me
 request.  A lock left by a dead run is ignored, and the site works again as soon as the run
 ends, without a restart.  Wherever a backend keeps its lock, this page follows it.
 """
+
 from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpResponse
 

@@ -7,6 +7,7 @@ the models that inherit them. The orb app's own tables (issue 13) follow them: u
 MEPC.312(74) (electronic record books) asks that who made each record and when is kept:
 both are set once, when the row is first saved, and never edited afterwards.
 """
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -52,11 +53,13 @@ class UserProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     rank = models.CharField(
-        max_length=60, blank=True,
+        max_length=60,
+        blank=True,
         help_text='As signed in the book, e.g. "2nd Engineer", "Chief Engineer", "Master".',
     )
     account_expires_at = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="After this time the account cannot log in (e.g. a port State control officer).",
     )
 
@@ -83,7 +86,12 @@ class ShipTimeOffset(CreatedAtModel):
         help_text="Ship time minus UTC in minutes, e.g. -360 for UTC-06:00.",
     )
     set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     note = models.CharField(max_length=200, blank=True)
 
@@ -109,10 +117,11 @@ def validate_imo_number(value):
     """Seven digits, the last the check digit: Σ(first six × 7..2) mod 10."""
     if not (len(value) == 7 and value.isascii() and value.isdigit()):
         raise ValidationError(f"The IMO number {value!r} is not 7 digits; enter the 7 digits without 'IMO'.")
-    check = sum(int(d) * w for d, w in zip(value[:6], IMO_WEIGHTS)) % 10
+    check = sum(int(d) * w for d, w in zip(value[:6], IMO_WEIGHTS, strict=False)) % 10
     if check != int(value[6]):
         raise ValidationError(
-            f"The IMO number {value} fails its check digit (expected {check} last); check it against the ship's certificates."
+            f"The IMO number {value} fails its check digit (expected {check} last); "
+            "check it against the ship's certificates."
         )
 
 
@@ -126,11 +135,14 @@ class VesselParticulars(models.Model):
     call_sign = models.CharField(max_length=20, blank=True)
     flag = models.CharField(max_length=60, blank=True)
     flag_approval_reference = models.CharField(
-        max_length=100, blank=True, help_text="The flag Administration's approval of this electronic record book.",
+        max_length=100,
+        blank=True,
+        help_text="The flag Administration's approval of this electronic record book.",
     )
     flag_approval_date = models.DateField(null=True, blank=True)
     lines_per_page = models.PositiveSmallIntegerField(
-        default=25, validators=[MinValueValidator(5), MaxValueValidator(100)],
+        default=25,
+        validators=[MinValueValidator(5), MaxValueValidator(100)],
         help_text="Lines on a printed page of the book.",
     )
 

@@ -1,5 +1,6 @@
 """Who a user is in the book: the name and rank an officer signs with, and whether the account
 may still log in (an Inspector's account expires)."""
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 

@@ -18,6 +18,7 @@ change is a migration of the orb app (orb/migrations/0001_chief_engineer_unlocks
 first). Change this module and add such a migration together: tests/test_roles.py checks
 that the migrated groups hold exactly these permissions.
 """
+
 OUR_APPS = ("soundings", "fueltickets")
 MODELS = {
     "soundings": ["tank", "calibrationrow", "weeklysounding", "orbentry"],
@@ -31,13 +32,20 @@ ENGINEER = "Engineer"
 VIEWER = "Viewer"
 MASTER = "Master"
 INSPECTOR = "Inspector"
-LOGIN_PERMISSIONS = [("axes", c) for c in ("view_accessattempt", "delete_accessattempt",
-                                             "view_accessfailurelog", "view_accesslog")]
+LOGIN_PERMISSIONS = [
+    ("axes", c) for c in ("view_accessattempt", "delete_accessattempt", "view_accessfailurelog", "view_accesslog")
+]
 # The orb app's own tables: the Chief Engineer adds, changes and views them, and deletes none.
-CHIEF_ORB_PERMISSIONS = [("orb", f"{action}_{model}") for model in ("userprofile", "shiptimeoffset", "vesselparticulars")
-                         for action in ("add", "change", "view")]
-MASTER_ORB_PERMISSIONS = [("orb", "view_shiptimeoffset"), ("orb", "change_vesselparticulars"),
-                          ("orb", "view_vesselparticulars")]
+CHIEF_ORB_PERMISSIONS = [
+    ("orb", f"{action}_{model}")
+    for model in ("userprofile", "shiptimeoffset", "vesselparticulars")
+    for action in ("add", "change", "view")
+]
+MASTER_ORB_PERMISSIONS = [
+    ("orb", "view_shiptimeoffset"),
+    ("orb", "change_vesselparticulars"),
+    ("orb", "view_vesselparticulars"),
+]
 INSPECTOR_ORB_PERMISSIONS = [("orb", "view_shiptimeoffset"), ("orb", "view_vesselparticulars")]
 
 
@@ -60,6 +68,9 @@ def group_permissions():
     chief.extend(LOGIN_PERMISSIONS)
     chief.extend(CHIEF_ORB_PERMISSIONS)
     return {
-        CHIEF_ENGINEER: chief, ENGINEER: engineer, VIEWER: viewer,
-        MASTER: viewer + MASTER_ORB_PERMISSIONS, INSPECTOR: viewer + INSPECTOR_ORB_PERMISSIONS,
+        CHIEF_ENGINEER: chief,
+        ENGINEER: engineer,
+        VIEWER: viewer,
+        MASTER: viewer + MASTER_ORB_PERMISSIONS,
+        INSPECTOR: viewer + INSPECTOR_ORB_PERMISSIONS,
     }

@@ -14,6 +14,7 @@ costs two ``stat()`` calls; after a run the same process answers normally, witho
 Migrations applied by plain ``migrate`` (refused unless ORB_ALLOW_PLAIN_MIGRATE=1) write no
 journal: restart the web app after such a run.
 """
+
 import os
 import threading
 from dataclasses import dataclass
@@ -44,12 +45,16 @@ class Mismatch:
         count = len(self.migrations)
         noun = "migration" if count == 1 else "migrations"
         if self.kind == "behind":
-            return (f"The database is behind this release of ORB ({count} {noun} not applied): run "
-                    f"`{UPGRADE_COMMAND}`, or, if the database was just rolled back, deploy the "
-                    "previous release of ORB again.")
-        return (f"The database is ahead of this release of ORB ({count} applied {noun} this code does "
-                "not know): deploy the release of ORB that matches the database, or roll the database "
-                f"back with `{ROLLBACK_COMMAND}` run from that newer release.")
+            return (
+                f"The database is behind this release of ORB ({count} {noun} not applied): run "
+                f"`{UPGRADE_COMMAND}`, or, if the database was just rolled back, deploy the "
+                "previous release of ORB again."
+            )
+        return (
+            f"The database is ahead of this release of ORB ({count} applied {noun} this code does "
+            "not know): deploy the release of ORB that matches the database, or roll the database "
+            f"back with `{ROLLBACK_COMMAND}` run from that newer release."
+        )
 
 
 def compare(connection):
@@ -59,7 +64,8 @@ def compare(connection):
     known = set(loader.graph.nodes) | set(loader.replacements)
     replaced = {key for squash in loader.replacements.values() for key in squash.replaces}
     unknown = sorted(
-        f"{app}.{name}" for app, name in loader.applied_migrations
+        f"{app}.{name}"
+        for app, name in loader.applied_migrations
         # Apps no longer installed are left alone (safe_migrate warns about them).
         if app in loader.migrated_apps and (app, name) not in known | replaced
     )
@@ -69,8 +75,7 @@ def compare(connection):
     pending = [(migration.app_label, migration.name) for migration, backwards in plan if not backwards]
     # The plan stops at an applied leaf, so a gap below it (history applied out of order, a
     # row deleted by hand) is not in it; every node of the graph must be applied.
-    pending += sorted(key for key in loader.graph.nodes
-                      if key not in loader.applied_migrations and key not in pending)
+    pending += sorted(key for key in loader.graph.nodes if key not in loader.applied_migrations and key not in pending)
     return Mismatch("behind", tuple(f"{app}.{name}" for app, name in pending)) if pending else None
 
 
@@ -156,10 +161,14 @@ def page(mismatch):
     items = "".join(f"<li>{escape(name)}</li>" for name in names)
     if more:
         items += f"<li>and {more} more</li>"
-    kind_list = ("Migrations of this release not applied to the database:" if mismatch.kind == "behind"
-                 else "Migrations applied to the database that this release does not have:")
-    return PAGE.format(sentence=escape(mismatch.sentence()), command=escape(mismatch.command),
-                       kind_list=kind_list, items=items)
+    kind_list = (
+        "Migrations of this release not applied to the database:"
+        if mismatch.kind == "behind"
+        else "Migrations applied to the database that this release does not have:"
+    )
+    return PAGE.format(
+        sentence=escape(mismatch.sentence()), command=escape(mismatch.command), kind_list=kind_list, items=items
+    )
 
 
 class SchemaGuardMiddleware:

@@ -10,6 +10,7 @@ DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS   production values
 DJANGO_SECURE_SSL_REDIRECT   default on; 0 on a plain-HTTP ship LAN (then cookies are not Secure, no HSTS)
 DJANGO_BEHIND_PROXY         1 to trust X-Forwarded-Proto from a TLS-terminating proxy in front
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -40,9 +41,7 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-orb-development-key-not-for-production"
 ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-    if h.strip()
+    h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
 ]
 
 INSTALLED_APPS = [
@@ -97,11 +96,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "orb.wsgi.application"
 
 DEFAULT_DATABASE_URL = embedded_database_url(DATA_DIR / "orb.db")
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, conn_max_age=0
-    )
-}
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, conn_max_age=0)}
 prepare_database_settings(DATABASES["default"])  # e.g. the embedded default's folder is created
 
 ORB_BACKUP_DIR = os.environ.get("ORB_BACKUP_DIR") or None

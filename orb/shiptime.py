@@ -7,7 +7,9 @@ is settings.TIME_ZONE's at that instant (ORB_TIME_ZONE in the environment).
 
 Dates in the book are written dd-MON-yyyy in English (16-MAR-2025), whatever the locale.
 """
-from datetime import timedelta, timezone as fixed_timezone
+
+from datetime import timedelta
+from datetime import timezone as fixed_timezone
 from zoneinfo import ZoneInfo
 
 from django.conf import settings

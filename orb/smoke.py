@@ -12,6 +12,7 @@ Only the project's own apps' pages are checked (``project_app``): a third-party 
 redirects by design (django CMS's page list) or needs its own setup is not a failure of
 the migration; its own package tests it.
 """
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -89,15 +90,19 @@ def _make_tank(run):
     from soundings.models import CalibrationRow, Tank
 
     tank = Tank(
-        designation=run.designation, name="Smoke check sludge tank",
-        iopp_section=Tank.IoppSection.SLUDGE, capacity_gallons=Decimal("100"),
+        designation=run.designation,
+        name="Smoke check sludge tank",
+        iopp_section=Tank.IoppSection.SLUDGE,
+        capacity_gallons=Decimal("100"),
     )
     tank.full_clean()
     tank.save()
-    CalibrationRow.objects.bulk_create([
-        CalibrationRow(tank=tank, feet=0, inches=0, gallons=Decimal("0")),
-        CalibrationRow(tank=tank, feet=1, inches=0, gallons=Decimal("100")),
-    ])
+    CalibrationRow.objects.bulk_create(
+        [
+            CalibrationRow(tank=tank, feet=0, inches=0, gallons=Decimal("0")),
+            CalibrationRow(tank=tank, feet=1, inches=0, gallons=Decimal("100")),
+        ]
+    )
     return tank
 
 
@@ -111,7 +116,8 @@ def _record_hitch(run):
     from fueltickets.models import HitchRecord
 
     return HitchRecord.objects.create(
-        vessel="Smoke check", date=run.today, total_fuel_gallons=Decimal("1000"), engineer_name="smoke")
+        vessel="Smoke check", date=run.today, total_fuel_gallons=Decimal("1000"), engineer_name="smoke"
+    )
 
 
 def _record_ticket(run):
@@ -129,8 +135,12 @@ def _record_sounding(run):
     from soundings.models import OrbEntry, WeeklySounding
 
     sounding = WeeklySounding(
-        tank=run.tank, recorded_at=run.now, feet=0, inches=6,
-        engineer_name="smoke", engineer_title="Engineer",
+        tank=run.tank,
+        recorded_at=run.now,
+        feet=0,
+        inches=6,
+        engineer_name="smoke",
+        engineer_title="Engineer",
     )
     sounding.save()
     texts = list(OrbEntry.objects.filter(sounding=sounding).values_list("item", "text"))
@@ -140,8 +150,7 @@ def _record_sounding(run):
 
 
 def _make_superuser():
-    return get_user_model().objects.create_superuser(
-        username=f"smoke-{uuid.uuid4().hex[:12]}", email="", password=None)
+    return get_user_model().objects.create_superuser(username=f"smoke-{uuid.uuid4().hex[:12]}", email="", password=None)
 
 
 def _render(name, response):
@@ -162,5 +171,9 @@ def _render_pages(run):
             continue
         name = f"render the admin list of {model._meta.label}"
         path = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-        run.step(name, lambda name=name, model_admin=model_admin, path=path: _render(
-            name, model_admin.changelist_view(run.get(path))))
+        run.step(
+            name,
+            lambda name=name, model_admin=model_admin, path=path: _render(
+                name, model_admin.changelist_view(run.get(path))
+            ),
+        )

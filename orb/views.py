@@ -36,8 +36,9 @@ def orb_book(request):
         number = len(pages)  # the page being written
     page = pages[number - 1]
     corrected = set(
-        OrbEntry.objects.filter(corrects__in=[e.pk for e in page.entries], state="signed")
-        .values_list("corrects_id", flat=True)
+        OrbEntry.objects.filter(corrects__in=[e.pk for e in page.entries], state="signed").values_list(
+            "corrects_id", flat=True
+        )
     )
     lines = [
         {
@@ -57,6 +58,12 @@ def orb_book(request):
         sig = page.signature
         day = (sig.signed_at + timedelta(minutes=sig.signed_offset_minutes)).date()
         master = f"signed: {sig.master_name}, {sig.master_rank}, {format_ship_date(day)}"
-    context = {"page": page, "lines": lines, "num_pages": len(pages), "master_signature": master,
-               "previous": number - 1 if number > 1 else None, "next": number + 1 if number < len(pages) else None}
+    context = {
+        "page": page,
+        "lines": lines,
+        "num_pages": len(pages),
+        "master_signature": master,
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < len(pages) else None,
+    }
     return TemplateResponse(request, "orb/orb_book.html", context)

@@ -77,8 +77,19 @@ class WeeklySoundingAdmin(NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdm
     search_fields = ["tank__designation", "tank__name", "engineer_name"]
     date_hierarchy = "recorded_at"
     list_select_related = ["tank"]
-    fields = ["tank", "recorded_at", "feet", "inches", "manual_collection_m3", "engineer_name",
-              "engineer_title", "gallons", "m3", "created_at", "created_by"]
+    fields = [
+        "tank",
+        "recorded_at",
+        "feet",
+        "inches",
+        "manual_collection_m3",
+        "engineer_name",
+        "engineer_title",
+        "gallons",
+        "m3",
+        "created_at",
+        "created_by",
+    ]
     readonly_fields = ["gallons", "m3", "created_at", "created_by"]
     inlines = [OrbEntryInline]
     show_full_result_count = False
@@ -142,8 +153,12 @@ class PageSignForm(PasswordForm):
 
 def _form_page(request, admin_obj, *, title, form, obj=None, intro=""):
     context = {
-        **admin_obj.admin_site.each_context(request), "title": title, "form": form, "object": obj,
-        "intro": intro, "opts": admin_obj.model._meta,
+        **admin_obj.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "object": obj,
+        "intro": intro,
+        "opts": admin_obj.model._meta,
     }
     return TemplateResponse(request, "admin/soundings/record_form.html", context)
 
@@ -153,17 +168,48 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
     """Drafts are added (remarks), changed and discarded here; signing, the Chief Engineer's
     review and corrections have their own pages, each asking for the user's password."""
 
-    list_display = ["sequence", "book_date", "code", "item", "record", "state", "signature", "is_late", "legacy",
-                    "sounding"]
+    list_display = [
+        "sequence",
+        "book_date",
+        "code",
+        "item",
+        "record",
+        "state",
+        "signature",
+        "is_late",
+        "legacy",
+        "sounding",
+    ]
     list_display_links = ["book_date"]
     list_filter = ["state", "code", "is_late", "legacy", "entry_date"]
     search_fields = ["text", "signer_name", "officer_name", "item"]
     date_hierarchy = "entry_date"
     list_select_related = ["sounding__tank"]
     fields = ["code", "item", "text", "instant"]
-    signed_fields = ["sequence", "entry_date", "instant", "ship_offset_minutes", "code", "item", "record", "sounding",
-                     "officer_name", "officer_rank", "state", "signature", "signer_name", "signer_rank", "signed_at", "is_late",
-                     "legacy", "corrects", "correction_reason", "entry_hash", "created_at", "created_by"]
+    signed_fields = [
+        "sequence",
+        "entry_date",
+        "instant",
+        "ship_offset_minutes",
+        "code",
+        "item",
+        "record",
+        "sounding",
+        "officer_name",
+        "officer_rank",
+        "state",
+        "signature",
+        "signer_name",
+        "signer_rank",
+        "signed_at",
+        "is_late",
+        "legacy",
+        "corrects",
+        "correction_reason",
+        "entry_hash",
+        "created_at",
+        "created_by",
+    ]
     show_full_result_count = False
 
     def get_queryset(self, request):
@@ -236,8 +282,10 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
             return []
         name = "admin:soundings_orbentry_"
         if not obj.is_signed:
-            return [("Sign this entry", reverse(name + "sign", args=[obj.pk])),
-                    ("Discard this draft", reverse(name + "discard", args=[obj.pk]))]
+            return [
+                ("Sign this entry", reverse(name + "sign", args=[obj.pk])),
+                ("Discard this draft", reverse(name + "discard", args=[obj.pk])),
+            ]
         links = [("Correct this entry", reverse(name + "correct", args=[obj.pk]))]
         if not EntryReview.objects.filter(entry=obj).exists():
             links.append(("Review (Chief Engineer)", reverse(name + "review", args=[obj.pk])))
@@ -278,11 +326,19 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
             raise PermissionDenied
         form = PasswordForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            done = self._run(request, form, lambda: entry.sign(user=request.user, password=form.cleaned_data["password"]))
+            done = self._run(
+                request, form, lambda: entry.sign(user=request.user, password=form.cleaned_data["password"])
+            )
             if done is not None:
                 return self._done(request, entry, f"Entry {entry.sequence} signed: {entry.signature_line}.")
-        return _form_page(request, self, title=f"Sign entry: {entry}", form=form, obj=entry,
-                          intro="Signing makes this entry a line of the book for good; it can then only be corrected.")
+        return _form_page(
+            request,
+            self,
+            title=f"Sign entry: {entry}",
+            form=form,
+            obj=entry,
+            intro="Signing makes this entry a line of the book for good; it can then only be corrected.",
+        )
 
     def discard_view(self, request, pk):
         """A draft is not part of the book: whoever may change it discards it (recorded)."""
@@ -295,14 +351,22 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
             entry.discard(user=request.user)
             self.message_user(request, "Draft discarded.", messages.SUCCESS)
             return redirect(reverse("admin:soundings_orbentry_changelist"))
-        return _form_page(request, self, title="Discard this draft", form=form, obj=entry,
-                          intro="The draft was never part of the book; discarding it is recorded in the audit trail.")
+        return _form_page(
+            request,
+            self,
+            title="Discard this draft",
+            form=form,
+            obj=entry,
+            intro="The draft was never part of the book; discarding it is recorded in the audit trail.",
+        )
 
     def review_view(self, request, pk):
         entry = self._entry(request, pk)
         form = PasswordForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            done = self._run(request, form, lambda: entry.review(user=request.user, password=form.cleaned_data["password"]))
+            done = self._run(
+                request, form, lambda: entry.review(user=request.user, password=form.cleaned_data["password"])
+            )
             if done is not None:
                 return self._done(request, entry, f"Entry {entry.sequence} reviewed.")
         return _form_page(request, self, title=f"Review entry {entry.sequence}", form=form, obj=entry)
@@ -315,12 +379,23 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
         form = CorrectionForm(request.POST or None, initial={"text": entry.text})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            new = self._run(request, form, lambda: entry.correct(
-                user=request.user, password=data["password"], text=data["text"], reason=data["reason"]))
+            new = self._run(
+                request,
+                form,
+                lambda: entry.correct(
+                    user=request.user, password=data["password"], text=data["text"], reason=data["reason"]
+                ),
+            )
             if new is not None:
                 return self._done(request, new, f"Entry {entry.sequence} corrected by entry {new.sequence}.")
-        return _form_page(request, self, title=f"Correct entry {entry.sequence}", form=form, obj=entry,
-                          intro="The wrong entry stays in the book, struck through; the correction is a new signed entry.")
+        return _form_page(
+            request,
+            self,
+            title=f"Correct entry {entry.sequence}",
+            form=form,
+            obj=entry,
+            intro="The wrong entry stays in the book, struck through; the correction is a new signed entry.",
+        )
 
 
 @admin.register(EntryReview)
@@ -331,12 +406,21 @@ class EntryReviewAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 @admin.register(PageSignature)
 class PageSignatureAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["page_number", "first_sequence", "last_sequence", "master_name", "master_rank", "signed_at",
-                    "chain_head"]
+    list_display = [
+        "page_number",
+        "first_sequence",
+        "last_sequence",
+        "master_name",
+        "master_rank",
+        "signed_at",
+        "chain_head",
+    ]
 
     def get_urls(self):
-        return [path("sign/", self.admin_site.admin_view(self.sign_view), name="soundings_pagesignature_sign"),
-                *super().get_urls()]
+        return [
+            path("sign/", self.admin_site.admin_view(self.sign_view), name="soundings_pagesignature_sign"),
+            *super().get_urls(),
+        ]
 
     def sign_view(self, request):
         if not request.user.groups.filter(name=record.MASTER).exists():
@@ -354,8 +438,11 @@ class PageSignatureAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 self.message_user(request, f"Page {done.page_number} signed.", messages.SUCCESS)
                 return redirect(reverse("admin:soundings_pagesignature_changelist"))
         pages = [p for p in record.book_pages() if p.signature is None and p.complete]
-        intro = ("Completed pages waiting for your signature: " + ", ".join(str(p.number) for p in pages)
-                 if pages else "No completed page waits for a signature.")
+        intro = (
+            "Completed pages waiting for your signature: " + ", ".join(str(p.number) for p in pages)
+            if pages
+            else "No completed page waits for a signature."
+        )
         return _form_page(request, self, title="Sign a page of the Oil Record Book", form=form, intro=intro)
 
 

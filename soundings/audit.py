@@ -7,12 +7,20 @@ its audit row goes with it (the admin's refusals are written after its transacti
 A refusal by the database's triggers (raw SQL) is not written here: the triggers refuse the
 whole statement, and the hash chain (soundings.chain) is the evidence for what happens there.
 """
+
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 CREATE, SIGN, REVIEW, PAGE_SIGN, CORRECT, DISCARD, REFUSED_CHANGE, PERMISSION_DENIED = (
-    "create", "sign", "review", "page-sign", "correct", "discard", "refused-change", "permission-denied",
+    "create",
+    "sign",
+    "review",
+    "page-sign",
+    "correct",
+    "discard",
+    "refused-change",
+    "permission-denied",
 )
 
 
@@ -49,11 +57,21 @@ def record(action, obj=None, *, user=None, model=None, object_id=None, old=None,
 
 def refused(model, object_id, what, *, user=None):
     """The model layer refused to change or delete a protected row."""
-    return record(REFUSED_CHANGE, model=model, object_id=object_id, user=user,
-                  note=f"refused: {what} of a protected {model._meta.verbose_name}")
+    return record(
+        REFUSED_CHANGE,
+        model=model,
+        object_id=object_id,
+        user=user,
+        note=f"refused: {what} of a protected {model._meta.verbose_name}",
+    )
 
 
 def permission_denied(request, model, object_id, what):
     """The admin refused a change or delete for want of permission."""
-    return record(PERMISSION_DENIED, model=model, object_id=object_id, user=request.user,
-                  note=f"{request.method} {request.path}: {what} refused")
+    return record(
+        PERMISSION_DENIED,
+        model=model,
+        object_id=object_id,
+        user=request.user,
+        note=f"{request.method} {request.path}: {what} refused",
+    )

@@ -3,6 +3,7 @@
 V = V1 + (u - u1) / (u2 - u1) * (V2 - V1), with u the depth in inches.
 A depth outside the table is an error, never a guess.
 """
+
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError

@@ -10,6 +10,7 @@ forging it again needs every later hash, and the chain head printed on each sign
 The canonical form is version 1 forever (the legacy data migration hashed with it too):
 a change would be a version 2 written only for entries signed after it.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def canonical(entry):
 
 
 def digest(prev, signed_content):
-    return hashlib.sha256(f"{prev}\n{signed_content}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev}\n{signed_content}".encode()).hexdigest()
 
 
 def entry_hash(entry, prev):
@@ -76,9 +77,14 @@ class Result:
             "entries": self.entries,
             "head": self.head,
             "broken_sequence": self.broken_sequence,
-            "first_broken_entry": None if entry is None else {
-                "id": entry.pk, "sequence": entry.sequence, "entry_date": str(entry.entry_date),
-                "code": entry.code, "item": entry.item,
+            "first_broken_entry": None
+            if entry is None
+            else {
+                "id": entry.pk,
+                "sequence": entry.sequence,
+                "entry_date": str(entry.entry_date),
+                "code": entry.code,
+                "item": entry.item,
             },
             "what_differs": self.what_differs,
             "differing_fields": self.differing_fields,
@@ -95,8 +101,15 @@ def _changed_fields(entry):
 
 
 def _broken(entry, sequence, head, count, what, fields=()):
-    return Result(ok=False, first_broken_entry=entry, what_differs=what, head=head, entries=count,
-                  broken_sequence=sequence, differing_fields=list(fields))
+    return Result(
+        ok=False,
+        first_broken_entry=entry,
+        what_differs=what,
+        head=head,
+        entries=count,
+        broken_sequence=sequence,
+        differing_fields=list(fields),
+    )
 
 
 def verify_book(using="default"):
@@ -108,21 +121,42 @@ def verify_book(using="default"):
     entries = OrbEntry._base_manager.using(using).exclude(sequence=None).order_by("sequence")
     for entry in entries.iterator(chunk_size=500):
         if entry.sequence != expected:
-            return _broken(entry, expected, head, count,
-                           f"entry {expected} is missing (the next signed entry is {entry.sequence}): "
-                           "a signed entry was deleted or its sequence changed")
+            return _broken(
+                entry,
+                expected,
+                head,
+                count,
+                f"entry {expected} is missing (the next signed entry is {entry.sequence}): "
+                "a signed entry was deleted or its sequence changed",
+            )
         if entry.state != "signed":
-            return _broken(entry, entry.sequence, head, count,
-                           f"entry {entry.sequence} (id {entry.pk}) is no longer in state signed")
+            return _broken(
+                entry,
+                entry.sequence,
+                head,
+                count,
+                f"entry {entry.sequence} (id {entry.pk}) is no longer in state signed",
+            )
         fields = _changed_fields(entry)
         if fields:
-            return _broken(entry, entry.sequence, head, count,
-                           f"entry {entry.sequence} (id {entry.pk}) differs from what was signed in: "
-                           + ", ".join(fields), fields)
+            return _broken(
+                entry,
+                entry.sequence,
+                head,
+                count,
+                f"entry {entry.sequence} (id {entry.pk}) differs from what was signed in: " + ", ".join(fields),
+                fields,
+            )
         if digest(head, entry.signed_content) != entry.entry_hash:
-            return _broken(entry, entry.sequence, head, count,
-                           f"entry {entry.sequence} (id {entry.pk}): its stored hash does not match its "
-                           "signed content and the previous entry's hash", ["entry_hash"])
+            return _broken(
+                entry,
+                entry.sequence,
+                head,
+                count,
+                f"entry {entry.sequence} (id {entry.pk}): its stored hash does not match its "
+                "signed content and the previous entry's hash",
+                ["entry_hash"],
+            )
         head = entry.entry_hash
         heads[entry.sequence] = head
         count += 1
@@ -130,9 +164,15 @@ def verify_book(using="default"):
     for page in PageSignature._base_manager.using(using).order_by("page_number"):
         if heads.get(page.last_sequence) != page.chain_head:
             entry = OrbEntry._base_manager.using(using).filter(sequence=page.last_sequence).first()
-            return _broken(entry, page.last_sequence, head, count,
-                           f"page {page.page_number}'s signed chain head differs from entry "
-                           f"{page.last_sequence}'s hash (or that entry is gone)", ["chain_head"])
+            return _broken(
+                entry,
+                page.last_sequence,
+                head,
+                count,
+                f"page {page.page_number}'s signed chain head differs from entry "
+                f"{page.last_sequence}'s hash (or that entry is gone)",
+                ["chain_head"],
+            )
     return Result(ok=True, head=head, entries=count)
 
 
@@ -150,7 +190,11 @@ def book_state(using="default"):
     else:
         summary = f"The book is intact: {result.entries} signed entries, chain head {result.head or '(none)'}."
     if missing:
-        summary += (f" Append-only triggers missing: {', '.join(missing)} "
-                    "(run manage.py safe_migrate to put them back).")
-    return {"ok": result.ok and not missing, "intact": result.ok, "chain": result.as_dict(),
-            "missing_triggers": missing, "summary": summary}
+        summary += f" Append-only triggers missing: {', '.join(missing)} (run manage.py safe_migrate to put them back)."
+    return {
+        "ok": result.ok and not missing,
+        "intact": result.ok,
+        "chain": result.as_dict(),
+        "missing_triggers": missing,
+        "summary": summary,
+    }

@@ -8,6 +8,7 @@ have no IMO basis; a vessel that wants them sets ORB_CODE_I_ITEM_NUMBERS = True.
 Only the texts live here; ``OrbEntry.record_for_sounding`` (soundings.models) writes them,
 so this module never imports the models.
 """
+
 from django.conf import settings
 
 from soundings.units import format_m3, gallons_to_m3

@@ -20,6 +20,7 @@ holds a row; ``test_bypass`` fills it around Django's flush between transactiona
 Without that setting the triggers have no such clause and the table is never created, so a
 production database cannot be switched off that way. docs/RECORD.md, "For developers".
 """
+
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -31,7 +32,10 @@ PREFIX = "orb_guard_"
 
 # table -> (condition on OLD that makes a row protected (SQL, both vendors) or None for every row, what)
 PROTECTED = {
-    "soundings_orbentry": ("OLD.state = 'signed'", "a signed ORB entry is never changed or deleted; record a correction"),
+    "soundings_orbentry": (
+        "OLD.state = 'signed'",
+        "a signed ORB entry is never changed or deleted; record a correction",
+    ),
     "soundings_entryreview": (None, "an entry review is never changed or deleted"),
     "soundings_pagesignature": (None, "a page signature is never changed or deleted"),
     "soundings_auditevent": (None, "the audit trail is never changed or deleted"),
@@ -147,7 +151,8 @@ def installed(connection):
         else:
             cursor.execute(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s "
-                "AND pg_catalog.pg_table_is_visible(tgrelid)", [PREFIX + "%"],
+                "AND pg_catalog.pg_table_is_visible(tgrelid)",
+                [PREFIX + "%"],
             )
         return {row[0] for row in cursor.fetchall()}
 

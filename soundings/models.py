@@ -5,6 +5,7 @@ corrected by a new entry (MARPOL Annex I reg. 17; MEPC.312(74) for electronic bo
 Signatures, reviews and the audit trail are append-only too; the database refuses the same
 (soundings.guards). docs/RECORD.md describes the record.
 """
+
 import json
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -35,9 +36,7 @@ class Tank(models.Model):
 
     ORB_CODES = {IoppSection.SLUDGE: "C", IoppSection.BILGE_HOLDING: "I"}
 
-    designation = models.CharField(
-        max_length=16, unique=True, help_text='As painted on the tank, e.g. "17P".'
-    )
+    designation = models.CharField(max_length=16, unique=True, help_text='As painted on the tank, e.g. "17P".')
     name = models.CharField(max_length=100, help_text='e.g. "Oily Water Tank".')
     iopp_section = models.CharField(
         "IOPP section",
@@ -56,9 +55,7 @@ class Tank(models.Model):
     class Meta:
         ordering = ["designation"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(iopp_section__in=["3.1", "3.3"]), name="tank_iopp_section_known"
-            ),
+            models.CheckConstraint(condition=Q(iopp_section__in=["3.1", "3.3"]), name="tank_iopp_section_known"),
             models.CheckConstraint(condition=Q(capacity_gallons__gt=0), name="tank_capacity_positive"),
         ]
 
@@ -108,9 +105,7 @@ class CalibrationRow(models.Model):
                 violation_error_message="This tank already has a row for that depth; "
                 "change that row instead of adding another.",
             ),
-            models.CheckConstraint(
-                condition=Q(inches__gte=0, inches__lte=11), name="calibration_row_inches_0_11"
-            ),
+            models.CheckConstraint(condition=Q(inches__gte=0, inches__lte=11), name="calibration_row_inches_0_11"),
             models.CheckConstraint(condition=Q(gallons__gte=0), name="calibration_row_gallons_not_negative"),
         ]
 
@@ -231,9 +226,7 @@ class WeeklySounding(CreatedByModel, RecordModel):
     feet = models.PositiveSmallIntegerField(validators=FEET_VALIDATORS)
     inches = models.PositiveSmallIntegerField(validators=INCHES_VALIDATORS)
     engineer_name = models.CharField(max_length=100)
-    engineer_title = models.CharField(
-        "engineer rank/title", max_length=60, help_text='e.g. "2nd Engineer".'
-    )
+    engineer_title = models.CharField("engineer rank/title", max_length=60, help_text='e.g. "2nd Engineer".')
     manual_collection_m3 = models.DecimalField(
         "collected by manual operation (m³)",
         max_digits=8,
@@ -243,24 +236,41 @@ class WeeklySounding(CreatedByModel, RecordModel):
         validators=[MinValueValidator(0, message="A manual collection cannot be negative.")],
         help_text="Item 11.4, sludge tanks only; leave empty when nothing was collected by hand.",
     )
-    gallons = models.DecimalField(
-        "volume (US gal)", max_digits=12, decimal_places=2, editable=False
-    )
+    gallons = models.DecimalField("volume (US gal)", max_digits=12, decimal_places=2, editable=False)
     m3 = models.DecimalField("volume (m³)", max_digits=12, decimal_places=4, editable=False)
 
     class Meta(RecordModel.Meta):
         ordering = ["-recorded_at", "-id"]
         indexes = [models.Index(fields=["tank", "-recorded_at"], name="sounding_tank_latest")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(inches__gte=0, inches__lte=11), name="sounding_inches_0_11"
-            ),
+            models.CheckConstraint(condition=Q(inches__gte=0, inches__lte=11), name="sounding_inches_0_11"),
         ]
 
     def __str__(self):
         when = timezone.localtime(self.recorded_at).strftime("%Y-%m-%d %H:%M") if self.recorded_at else "?"
         designation = self.tank.designation if self.tank_id else "?"
         return f"{designation} {self.feet} ft {self.inches} in at {when}"
+
+    def save(self, *args, **kwargs):
+        """Record the sounding and write its ORB entries (drafts), all or nothing."""
+        if not self._state.adding or self.pk is not None:
+            from soundings import audit
+
+            audit.refused(type(self), self.pk, "update")
+            raise ValidationError(
+                "A recorded sounding cannot be changed; record a new sounding "
+                "(its ORB entries stay as the record of the old one)."
+            )
+        with transaction.atomic():
+            self.full_clean()
+            super().save(*args, **kwargs)
+            OrbEntry.record_for_sounding(self)
+
+    def delete(self, *args, **kwargs):
+        from soundings import audit
+
+        audit.refused(type(self), self.pk, "delete")
+        raise ValidationError("Weekly soundings are never deleted; record a new sounding to correct one.")
 
     @property
     def m3_rounded(self):
@@ -287,29 +297,6 @@ class WeeklySounding(CreatedByModel, RecordModel):
         """A sounding is part of the record once it has entries."""
         return models.Exists(OrbEntry._base_manager.filter(sounding=models.OuterRef("pk")))
 
-    def save(self, *args, **kwargs):
-        """Record the sounding and write its ORB entries (drafts), all or nothing."""
-        if not self._state.adding or self.pk is not None:
-            from soundings import audit
-
-            audit.refused(type(self), self.pk, "update")
-            raise ValidationError(
-                "A recorded sounding cannot be changed; record a new sounding "
-                "(its ORB entries stay as the record of the old one)."
-            )
-        with transaction.atomic():
-            self.full_clean()
-            super().save(*args, **kwargs)
-            OrbEntry.record_for_sounding(self)
-
-    def delete(self, *args, **kwargs):
-        from soundings import audit
-
-        audit.refused(type(self), self.pk, "delete")
-        raise ValidationError(
-            "Weekly soundings are never deleted; record a new sounding to correct one."
-        )
-
 
 class OrbEntry(CreatedByModel, RecordModel):
     """One line of the Oil Record Book, Part I: Date | Code | Item No. | Record of operations.
@@ -331,7 +318,8 @@ class OrbEntry(CreatedByModel, RecordModel):
 
     entry_date = models.DateField(db_index=True, editable=False, help_text="The ship's local date of the instant.")
     instant = models.DateTimeField(
-        "time of the operation (UTC)", default=timezone.now,
+        "time of the operation (UTC)",
+        default=timezone.now,
         help_text="When the operation happened; the book shows the ship's local date.",
     )
     ship_offset_minutes = models.SmallIntegerField(
@@ -348,27 +336,33 @@ class OrbEntry(CreatedByModel, RecordModel):
         blank=True,
     )
     officer_name = models.CharField(
-        "officer in charge", max_length=100, blank=True,
+        "officer in charge",
+        max_length=100,
+        blank=True,
         help_text="As typed on the sounding; the signature is the signer's own name and rank.",
     )
     officer_rank = models.CharField(max_length=60, blank=True)
     state = models.CharField(max_length=6, choices=State.choices, default=State.DRAFT, editable=False)
     # The signature, frozen when signed.
-    sequence = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False,
-                                           help_text="Place in the book (signing order).")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  editable=False, related_name="+")
+    sequence = models.PositiveIntegerField(
+        null=True, blank=True, unique=True, editable=False, help_text="Place in the book (signing order)."
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
     signer_name = models.CharField(max_length=150, blank=True, editable=False)
     signer_rank = models.CharField(max_length=60, blank=True, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True, editable=False)
     signed_offset_minutes = models.SmallIntegerField(null=True, blank=True, editable=False)
     is_late = models.BooleanField("late entry", default=False, editable=False)
     legacy = models.BooleanField(
-        default=False, editable=False,
+        default=False,
+        editable=False,
         help_text="Written before entries were signed by a logged-in user; signed with the officer typed then.",
     )
-    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
-                                 related_name="corrections")
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="corrections"
+    )
     correction_reason = models.TextField(blank=True, editable=False)
     signed_content = models.TextField(blank=True, editable=False, help_text="soundings.chain.canonical when signed.")
     entry_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -389,6 +383,32 @@ class OrbEntry(CreatedByModel, RecordModel):
     def __str__(self):
         item = f" {self.item}" if self.item else ""
         return f"{self.entry_date} {self.code}{item}: {self.text}"
+
+    def save(self, *args, **kwargs):
+        """A draft is written and changed freely; a signed entry never again (``sign`` is the
+        only way a draft becomes signed)."""
+        from soundings import audit
+
+        self._refuse_if_protected("update")
+        if self.is_signed and not getattr(self, "_signing", False):
+            raise ValidationError("An entry becomes signed only through OrbEntry.sign (it asks for the password).")
+        creating = self.pk is None
+        if self.instant is not None:
+            self.set_ship_date()
+        super().save(*args, **kwargs)
+        if creating:
+            audit.record(audit.CREATE, self, user=self.created_by, new=audit.snapshot(self))
+
+    def delete(self, *args, **kwargs):
+        """Discard a draft; a signed entry is never deleted."""
+        from soundings import audit
+
+        self._refuse_if_protected("delete")
+        old = audit.snapshot(self)
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        audit.record(audit.DISCARD, self, object_id=pk, old=old, user=getattr(self, "_discarded_by", None))
+        return result
 
     @staticmethod
     def protected_q():
@@ -447,32 +467,6 @@ class OrbEntry(CreatedByModel, RecordModel):
             entry.save()
         return entries
 
-    def save(self, *args, **kwargs):
-        """A draft is written and changed freely; a signed entry never again (``sign`` is the
-        only way a draft becomes signed)."""
-        from soundings import audit
-
-        self._refuse_if_protected("update")
-        if self.is_signed and not getattr(self, "_signing", False):
-            raise ValidationError("An entry becomes signed only through OrbEntry.sign (it asks for the password).")
-        creating = self.pk is None
-        if self.instant is not None:
-            self.set_ship_date()
-        super().save(*args, **kwargs)
-        if creating:
-            audit.record(audit.CREATE, self, user=self.created_by, new=audit.snapshot(self))
-
-    def delete(self, *args, **kwargs):
-        """Discard a draft; a signed entry is never deleted."""
-        from soundings import audit
-
-        self._refuse_if_protected("delete")
-        old = audit.snapshot(self)
-        pk = self.pk
-        result = super().delete(*args, **kwargs)
-        audit.record(audit.DISCARD, self, object_id=pk, old=old, user=getattr(self, "_discarded_by", None))
-        return result
-
     def discard(self, *, user):
         self._discarded_by = user
         return self.delete()
@@ -491,8 +485,9 @@ class OrbEntry(CreatedByModel, RecordModel):
     def correct(self, *, user, password, text, reason, code=None, item=None, instant=None):
         from soundings.record import correct
 
-        return correct(self, user=user, password=password, text=text, reason=reason, code=code,
-                       item=item, instant=instant)
+        return correct(
+            self, user=user, password=password, text=text, reason=reason, code=code, item=item, instant=instant
+        )
 
 
 class EntryReview(CreatedByModel, AppendOnlyModel):
@@ -544,8 +539,9 @@ class AuditEvent(AppendOnlyModel):
         PERMISSION_DENIED = "permission-denied", "permission denied"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     model = models.CharField(max_length=100, help_text='e.g. "soundings.orbentry".')

@@ -4,7 +4,9 @@ pages and the Master's page signature. docs/RECORD.md tells the rules; the model
 Everyone signs for themselves: the user passed in is the logged-in user (the admin passes
 request.user) and must give their password again.
 """
+
 from dataclasses import dataclass, field
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -121,14 +123,23 @@ def correct(wrong, *, user, password, text, reason, code=None, item=None, instan
         raise ValidationError(f"Entry {wrong.sequence} is already corrected; correct the correction instead.")
     with transaction.atomic():
         entry = OrbEntry(
-            instant=instant or wrong.instant, code=code or wrong.code,
-            item=wrong.item if item is None else item, text=text, created_by=user,
+            instant=instant or wrong.instant,
+            code=code or wrong.code,
+            item=wrong.item if item is None else item,
+            text=text,
+            created_by=user,
         )
         entry.full_clean()
         entry.save()
         _sign(entry, user, corrects=wrong, reason=reason.strip())
-        audit.record(audit.CORRECT, wrong, user=user, old=audit.snapshot(wrong), new=audit.snapshot(entry),
-                     note=f"corrected by entry {entry.sequence}: {entry.correction_reason}")
+        audit.record(
+            audit.CORRECT,
+            wrong,
+            user=user,
+            old=audit.snapshot(wrong),
+            new=audit.snapshot(entry),
+            note=f"corrected by entry {entry.sequence}: {entry.correction_reason}",
+        )
     return entry
 
 
@@ -147,13 +158,15 @@ def review(entry, *, user, password):
         raise ValidationError(f"Entry {entry.sequence} is already reviewed.")
     name, rank = signer_identity(user)
     with transaction.atomic():
-        done = EntryReview.objects.create(entry=entry, reviewer_name=name, reviewer_rank=rank,
-                                          reviewed_at=timezone.now(), created_by=user)
+        done = EntryReview.objects.create(
+            entry=entry, reviewer_name=name, reviewer_rank=rank, reviewed_at=timezone.now(), created_by=user
+        )
         audit.record(audit.REVIEW, entry, user=user, new=audit.snapshot(done))
     return done
 
 
 # --- pages ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Page:
@@ -187,8 +200,12 @@ def book_pages():
     from soundings.models import OrbEntry, PageSignature
 
     per_page = lines_per_page()
-    entries = list(OrbEntry._base_manager.exclude(sequence=None).order_by("sequence")
-                   .select_related("corrects").prefetch_related("corrections"))
+    entries = list(
+        OrbEntry._base_manager.exclude(sequence=None)
+        .order_by("sequence")
+        .select_related("corrects")
+        .prefetch_related("corrections")
+    )
     pages, position = [], 0
     for signature in PageSignature.objects.order_by("page_number"):
         on_page = [e for e in entries[position:] if e.sequence <= signature.last_sequence]
@@ -211,8 +228,13 @@ def sign_page(number, *, user, password):
     from soundings.models import PageSignature
 
     if not _in_group(user, MASTER):
-        audit.record(audit.PERMISSION_DENIED, model=PageSignature, object_id=number, user=user,
-                     note=f"page {number}: only the Master signs pages")
+        audit.record(
+            audit.PERMISSION_DENIED,
+            model=PageSignature,
+            object_id=number,
+            user=user,
+            note=f"page {number}: only the Master signs pages",
+        )
         raise PermissionDenied("Only the Master signs the book's pages.")
     _check_password(user, password, "a page signature")
     name, rank = signer_identity(user)
@@ -234,10 +256,15 @@ def sign_page(number, *, user, password):
         now = timezone.now()
         last = page.entries[-1]
         signature = PageSignature.objects.create(
-            page_number=number, first_sequence=page.first_sequence, last_sequence=last.sequence,
-            chain_head=last.entry_hash, master=user, master_name=name, master_rank=rank,
-            signed_at=now, signed_offset_minutes=_offset_minutes(now),
+            page_number=number,
+            first_sequence=page.first_sequence,
+            last_sequence=last.sequence,
+            chain_head=last.entry_hash,
+            master=user,
+            master_name=name,
+            master_rank=rank,
+            signed_at=now,
+            signed_offset_minutes=_offset_minutes(now),
         )
         audit.record(audit.PAGE_SIGN, signature, user=user, new=audit.snapshot(signature))
     return signature
-

@@ -6,6 +6,7 @@ File shape (data/sounding_tables.json):
 
 Nothing is written unless the whole file is valid; loading is idempotent.
 """
+
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -44,9 +45,7 @@ class LoadReport:
 
     @property
     def changed(self):
-        return any(
-            (self.tanks_created, self.tanks_changed, self.rows_added, self.rows_changed, self.rows_removed)
-        )
+        return any((self.tanks_created, self.tanks_changed, self.rows_added, self.rows_changed, self.rows_removed))
 
 
 def _is_int(value):
@@ -118,12 +117,11 @@ def _parse_tank(designation, spec, *, source):
         depth = depth_in_inches(feet=feet, inches=inches)
         if depth in seen:
             raise TableFileError(
-                f"{where} row {index}: {feet} ft {inches} in repeats row {seen[depth]}; "
-                "each depth may appear once."
+                f"{where} row {index}: {feet} ft {inches} in repeats row {seen[depth]}; each depth may appear once."
             )
         seen[depth] = index
     ordered = sorted(enumerate(rows, start=1), key=lambda r: depth_in_inches(feet=r[1][0], inches=r[1][1]))
-    for (_, (_, _, prev_gal)), (index, (feet, inches, gallons)) in zip(ordered, ordered[1:]):
+    for (_, (_, _, prev_gal)), (index, (feet, inches, gallons)) in zip(ordered, ordered[1:], strict=False):
         if gallons < prev_gal:
             raise TableFileError(
                 f"{where} row {index}: {gallons} gal at {feet} ft {inches} in is less than at the "

@@ -1,4 +1,5 @@
 """Units and the Oil Record Book's number and date formats."""
+
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 

@@ -1,4 +1,5 @@
 """Shared fixtures for the domain tests (tanks, pairs, users in each role)."""
+
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -74,7 +75,9 @@ def tanks(db):
 def sparse_tank(db):
     """A sludge tank whose table has rows only every foot: 0 → 0, 1 ft → 120, 2 ft → 360 gal."""
     tank = Tank.objects.create(
-        designation="9S", name="Sludge Tank", iopp_section=Tank.IoppSection.SLUDGE,
+        designation="9S",
+        name="Sludge Tank",
+        iopp_section=Tank.IoppSection.SLUDGE,
         capacity_gallons=Decimal("360"),
     )
     for feet, gallons in [(0, 0), (1, 120), (2, 360)]:
@@ -89,9 +92,13 @@ def active_pair(db):
 
 def record_sounding(tank, *, feet, inches, when=None, **extra):
     sounding = WeeklySounding(
-        tank=tank, feet=feet, inches=inches, recorded_at=when or at(2025, 3, 16, 10, 0),
+        tank=tank,
+        feet=feet,
+        inches=inches,
+        recorded_at=when or at(2025, 3, 16, 10, 0),
         engineer_name=extra.pop("engineer_name", "J. Smith"),
-        engineer_title=extra.pop("engineer_title", "2nd Engineer"), **extra,
+        engineer_title=extra.pop("engineer_title", "2nd Engineer"),
+        **extra,
     )
     sounding.save()
     return sounding

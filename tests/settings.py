@@ -1,4 +1,5 @@
 """Test settings: the project's settings, with plain-HTTP test client behaviour."""
+
 import os
 
 # DEBUG is off here, as on board, so the project's settings need a key; set before importing them.

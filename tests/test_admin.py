@@ -1,3 +1,4 @@
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -30,15 +31,21 @@ def changelist_url(model):
 def add_rows(tanks, pair, n, offset):
     for i in range(n):
         day = date(2025, 1, 1) + timedelta(days=offset + i)
-        DailyFuelTicket.objects.create(ticket_date=day, meter_start=0, meter_end=10, engineer_name="x", service_tank_pair=pair)
+        DailyFuelTicket.objects.create(
+            ticket_date=day, meter_start=0, meter_end=10, engineer_name="x", service_tank_pair=pair
+        )
         hitch = HitchRecord.objects.create(vessel="A", date=day, total_fuel_gallons=1000, engineer_name="x")
         FuelTankSounding.objects.create(hitch=hitch, tank_number=str(i), side="port", feet=1, inches=0, gallons=5)
-        record_sounding(tanks["17S" if i % 2 else "17P"], feet=1, inches=i % 12, when=at(2025, 1, 1) + timedelta(days=offset + i))
+        record_sounding(
+            tanks["17S" if i % 2 else "17P"], feet=1, inches=i % 12, when=at(2025, 1, 1) + timedelta(days=offset + i)
+        )
         ServiceTankPair.activate(label=f"P{offset + i}", at=at(2025, 4, 1) + timedelta(days=offset + i))
 
 
 @pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m._meta.label)
-def test_changelist_query_count_is_constant(client, make_user, tanks, active_pair, model, django_assert_max_num_queries):
+def test_changelist_query_count_is_constant(
+    client, make_user, tanks, active_pair, model, django_assert_max_num_queries
+):
     client.force_login(make_user("root", superuser=True))
     add_rows(tanks, active_pair, 3, 0)
     with CaptureQueriesContext(connection) as few:
@@ -61,13 +68,22 @@ def test_signed_orb_entries_and_soundings_cannot_be_deleted_even_by_superuser(cl
     assert OrbEntry.objects.count() == 3 and WeeklySounding.objects.count() == 1
     assert response.status_code in (200, 302)
     # Signed entries are view-only (a draft remark may be added); a recorded sounding is view-only too.
-    assert client.get(reverse("admin:soundings_orbentry_change", args=[entry.pk])).context["has_change_permission"] is False
+    assert (
+        client.get(reverse("admin:soundings_orbentry_change", args=[entry.pk])).context["has_change_permission"]
+        is False
+    )
     page = client.get(reverse("admin:soundings_weeklysounding_change", args=[sounding.pk])).content.decode()
     assert 'name="feet"' not in page and "17S Dirty Oil Tank" in page
 
 
 def test_ticket_form_defaults(client, make_user, active_pair):
-    DailyFuelTicket.objects.create(ticket_date=date(2025, 3, 15), meter_start=0, meter_end=Decimal("1234.5"), engineer_name="x", service_tank_pair=active_pair)
+    DailyFuelTicket.objects.create(
+        ticket_date=date(2025, 3, 15),
+        meter_start=0,
+        meter_end=Decimal("1234.5"),
+        engineer_name="x",
+        service_tank_pair=active_pair,
+    )
     client.force_login(make_user("root", superuser=True))
     form = client.get(reverse("admin:fueltickets_dailyfuelticket_add")).context["adminform"].form
     assert form.initial["meter_start"] == Decimal("1234.5")
@@ -75,17 +91,32 @@ def test_ticket_form_defaults(client, make_user, active_pair):
 
 
 def ticket_post(**overrides):
-    data = {"ticket_date": timezone.localdate().isoformat(), "meter_start": "1000.0", "meter_end": "1450.5",
-            "service_tank_pair": "", "engineer_name": "J. Smith", "notes": ""}
+    data = {
+        "ticket_date": timezone.localdate().isoformat(),
+        "meter_start": "1000.0",
+        "meter_end": "1450.5",
+        "service_tank_pair": "",
+        "engineer_name": "J. Smith",
+        "notes": "",
+    }
     data.update(overrides)
     return data
 
 
 def sounding_post(tank, **overrides):
     now = timezone.localtime()
-    data = {"tank": tank.pk, "recorded_at_0": now.date().isoformat(), "recorded_at_1": now.strftime("%H:%M:%S"),
-            "feet": "1", "inches": "6", "manual_collection_m3": "", "engineer_name": "J. Smith",
-            "engineer_title": "2nd Engineer", "entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0"}
+    data = {
+        "tank": tank.pk,
+        "recorded_at_0": now.date().isoformat(),
+        "recorded_at_1": now.strftime("%H:%M:%S"),
+        "feet": "1",
+        "inches": "6",
+        "manual_collection_m3": "",
+        "engineer_name": "J. Smith",
+        "engineer_title": "2nd Engineer",
+        "entries-TOTAL_FORMS": "0",
+        "entries-INITIAL_FORMS": "0",
+    }
     data.update(overrides)
     return data
 
@@ -96,7 +127,12 @@ def errors_of(response):
 
 def test_whole_flow_through_the_admin(client, make_user, tanks):
     make_user("chief", superuser=True)
-    HitchRecord.objects.create(vessel="Arrowhead", date=timezone.localdate() - timedelta(days=3), total_fuel_gallons=Decimal("5000"), engineer_name="C")
+    HitchRecord.objects.create(
+        vessel="Arrowhead",
+        date=timezone.localdate() - timedelta(days=3),
+        total_fuel_gallons=Decimal("5000"),
+        engineer_name="C",
+    )
     ServiceTankPair.activate(label="13")
 
     response = client.post(reverse("admin:login"), {"username": "chief", "password": "pw-chief", "next": "/admin/"})
@@ -113,7 +149,9 @@ def test_whole_flow_through_the_admin(client, make_user, tanks):
     response = client.post(reverse("admin:soundings_weeklysounding_add"), sounding_post(tanks["17S"]))
     assert response.status_code == 302, errors_of(response)
     assert list(OrbEntry.objects.values_list("code", "item", "text")) == [
-        ("C", "11.1", "17S Dirty Oil Tank"), ("C", "11.2", "6.08 m³"), ("C", "11.3", "2.34 m³"),
+        ("C", "11.1", "17S Dirty Oil Tank"),
+        ("C", "11.2", "6.08 m³"),
+        ("C", "11.3", "2.34 m³"),
     ]
 
     after = client.get(reverse("dashboard")).context["data"]
@@ -127,7 +165,10 @@ def test_whole_flow_through_the_admin(client, make_user, tanks):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"meter_end": "999.0"}, "Meter end (999.0) is below meter start (1000.0); check the readings, end must be at least start."),
+        (
+            {"meter_end": "999.0"},
+            "Meter end (999.0) is below meter start (1000.0); check the readings, end must be at least start.",
+        ),
         ({"meter_end": "1000000.0"}, "Meter readings are 0 to 999,999.9 gallons; check the digits."),
     ],
 )
@@ -137,9 +178,7 @@ def test_bad_ticket_in_admin(client, make_user, active_pair, overrides, message)
     assert response.status_code == 200
     page = response.content.decode()
     assert message in page
-    assert errors_of(response) == [
-        f'<ul class="errorlist" id="id_meter_end_error"><li>{message}</li></ul>'
-    ]
+    assert errors_of(response) == [f'<ul class="errorlist" id="id_meter_end_error"><li>{message}</li></ul>']
     assert not DailyFuelTicket.objects.exists()
 
 
@@ -155,7 +194,11 @@ def test_no_active_pair_in_admin(client, make_user, db):
     "overrides, message",
     [
         ({"inches": "12"}, "Inches must be 0–11; write 12 inches as one more foot."),
-        ({"feet": "3", "inches": "2"}, "17P: 3 ft 2 in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); re-sound the tank or extend the table."),
+        (
+            {"feet": "3", "inches": "2"},
+            "17P: 3 ft 2 in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); "
+            "re-sound the tank or extend the table.",
+        ),
     ],
 )
 def test_bad_sounding_in_admin(client, make_user, tanks, overrides, message):
@@ -169,10 +212,17 @@ def test_bad_sounding_in_admin(client, make_user, tanks, overrides, message):
 def test_new_pair_in_admin_closes_the_previous(client, make_user, active_pair):
     client.force_login(make_user("root", superuser=True))
     now = timezone.localtime()
-    response = client.post(reverse("admin:fueltickets_servicetankpair_add"), {
-        "label": "14", "activated_at_0": now.date().isoformat(), "activated_at_1": now.strftime("%H:%M:%S"),
-        "deactivated_at_0": "", "deactivated_at_1": "", "notes": "",
-    })
+    response = client.post(
+        reverse("admin:fueltickets_servicetankpair_add"),
+        {
+            "label": "14",
+            "activated_at_0": now.date().isoformat(),
+            "activated_at_1": now.strftime("%H:%M:%S"),
+            "deactivated_at_0": "",
+            "deactivated_at_1": "",
+            "notes": "",
+        },
+    )
     assert response.status_code == 302, errors_of(response)
     active_pair.refresh_from_db()
     assert active_pair.deactivated_at is not None
@@ -181,8 +231,9 @@ def test_new_pair_in_admin_closes_the_previous(client, make_user, active_pair):
 
 # --- logins: throttling, session length (issue 10) -------------------------------------------------
 def login(client, password, address):
-    return client.post(reverse("admin:login"), {"username": "chief", "password": password, "next": "/admin/"},
-                       REMOTE_ADDR=address)
+    return client.post(
+        reverse("admin:login"), {"username": "chief", "password": password, "next": "/admin/"}, REMOTE_ADDR=address
+    )
 
 
 def test_five_failed_logins_lock_the_user_out_from_that_address_until_reset(client, make_user):
@@ -201,7 +252,7 @@ def test_five_failed_logins_lock_the_user_out_from_that_address_until_reset(clie
     assert login(other, "pw-chief", "10.0.0.2").status_code == 302
 
     # What the runbook tells the Chief Engineer to run.
-    call_command("axes_reset_username", "chief", stdout=open("/dev/null", "w"))
+    call_command("axes_reset_username", "chief", stdout=io.StringIO())
     assert login(client, "pw-chief", "10.0.0.1").status_code == 302
 
 
@@ -300,8 +351,10 @@ def test_orb_tables_are_registered_and_offsets_are_append_only(client, make_user
     assert client.get(changelist_url(ShipTimeOffset)).status_code == 200
     assert client.get(reverse("admin:orb_shiptimeoffset_add")).status_code == 200
     assert client.get(reverse("admin:orb_shiptimeoffset_delete", args=[offset.pk])).status_code == 403
-    response = client.post(reverse("admin:orb_shiptimeoffset_change", args=[offset.pk]),
-                           {"effective_from_0": "2025-03-01", "effective_from_1": "00:00:00", "offset_minutes": 60})
+    response = client.post(
+        reverse("admin:orb_shiptimeoffset_change", args=[offset.pk]),
+        {"effective_from_0": "2025-03-01", "effective_from_1": "00:00:00", "offset_minutes": 60},
+    )
     assert response.status_code == 403
     offset.refresh_from_db()
     assert offset.offset_minutes == -360

@@ -18,14 +18,20 @@ TODAY = date(2025, 3, 16)
 
 def add_ticket(day, gallons, pair):
     DailyFuelTicket.objects.create(
-        ticket_date=day, meter_start=Decimal("0"), meter_end=Decimal(gallons),
-        consumption_gallons=Decimal(gallons), service_tank_pair=pair, engineer_name="x",
+        ticket_date=day,
+        meter_start=Decimal("0"),
+        meter_end=Decimal(gallons),
+        consumption_gallons=Decimal(gallons),
+        service_tank_pair=pair,
+        engineer_name="x",
     )
 
 
 @pytest.fixture
 def known_data(active_pair, tanks):
-    HitchRecord.objects.create(vessel="Arrowhead", date=date(2025, 3, 10), total_fuel_gallons=Decimal("10000"), engineer_name="C")
+    HitchRecord.objects.create(
+        vessel="Arrowhead", date=date(2025, 3, 10), total_fuel_gallons=Decimal("10000"), engineer_name="C"
+    )
     for day, gallons in [(1, 999), (10, 500), (11, 100), (12, 200), (14, 300), (16, 150)]:
         add_ticket(date(2025, 3, day), gallons, active_pair)
     record_sounding(tanks["17P"], feet=1, inches=6, when=at(2025, 3, 9, 10))

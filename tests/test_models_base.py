@@ -1,5 +1,6 @@
 """The audit fields come from one abstract base (orb.models), and the migration that moving them
 there needed changes nothing in an existing database: no SQL, no SQLite table rebuild."""
+
 import json
 import os
 import subprocess
@@ -63,8 +64,12 @@ def test_safe_migrate_plans_no_sql_for_them_on_a_real_file(tmp_path):
 
     def manage(*args):
         done = subprocess.run(
-            [sys.executable, "manage.py", "safe_migrate", *args], cwd=settings.BASE_DIR, env=env,
-            capture_output=True, text=True, timeout=300,
+            [sys.executable, "manage.py", "safe_migrate", *args],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -49,7 +49,9 @@ def test_an_expired_inspector_cannot_log_in(client, make_user, rf):
 
     request = rf.post("/admin/login/")
     user = make_user("psc")
-    profile = UserProfile.objects.create(user=user, rank="PSC officer", account_expires_at=timezone.now() + timedelta(hours=1))
+    profile = UserProfile.objects.create(
+        user=user, rank="PSC officer", account_expires_at=timezone.now() + timedelta(hours=1)
+    )
     assert authenticate(request, username="psc", password="pw-psc") == user
     profile.account_expires_at = timezone.now() - timedelta(seconds=1)
     profile.save()
@@ -76,13 +78,24 @@ def test_user_admin_edits_the_rank_inline(client, make_user):
     page = client.get(change)
     assert page.status_code == 200 and "profile-0-rank" in page.content.decode()
     form = page.context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions",
-                                                                                "last_login", "date_joined")}
-    data.update({
-        "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",
-        "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "0", "profile-MIN_NUM_FORMS": "0", "profile-MAX_NUM_FORMS": "1",
-        "profile-0-rank": "2nd Engineer", "profile-0-account_expires_at_0": "", "profile-0-account_expires_at_1": "",
-    })
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")
+    }
+    data.update(
+        {
+            "date_joined_0": "2025-01-01",
+            "date_joined_1": "00:00:00",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "0",
+            "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-rank": "2nd Engineer",
+            "profile-0-account_expires_at_0": "",
+            "profile-0-account_expires_at_1": "",
+        }
+    )
     response = client.post(change, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert signer_identity(officer) == ("second", "2nd Engineer")

@@ -2,6 +2,7 @@
 
 The subprocess runs on real SQLite and PostgreSQL databases are in tests/e2e/test_plain_migrate.py.
 """
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -15,20 +16,23 @@ def wrapper(cls, name, test_name=None):
     return cls({"NAME": name, "TEST": {"NAME": test_name}, "OPTIONS": {}}, "default")
 
 
-@pytest.mark.parametrize("cls, name, test_name, expected", [
-    # The ship's file: never a test database, whatever its name looks like.
-    (SqliteWrapper, "/srv/orb/data/orb.db", None, False),
-    (SqliteWrapper, "/srv/orb/data/test_orb.db", None, False),
-    (SqliteWrapper, "/srv/orb/data/orb.db", "/tmp/orb-test.sqlite3", False),
-    # What Django's create_test_db points the connection at before it calls migrate.
-    (SqliteWrapper, "/tmp/orb-test.sqlite3", "/tmp/orb-test.sqlite3", True),
-    (SqliteWrapper, "file:memorydb_default?mode=memory&cache=shared", None, True),
-    (SqliteWrapper, ":memory:", None, True),
-    (PgWrapper, "orb", None, False),
-    (PgWrapper, "test_orb", None, True),
-    (PgWrapper, "test_orb", "orb_ci", False),  # an explicit TEST NAME wins over the prefix
-    (PgWrapper, "orb_ci", "orb_ci", True),
-])
+@pytest.mark.parametrize(
+    "cls, name, test_name, expected",
+    [
+        # The ship's file: never a test database, whatever its name looks like.
+        (SqliteWrapper, "/srv/orb/data/orb.db", None, False),
+        (SqliteWrapper, "/srv/orb/data/test_orb.db", None, False),
+        (SqliteWrapper, "/srv/orb/data/orb.db", "/tmp/orb-test.sqlite3", False),
+        # What Django's create_test_db points the connection at before it calls migrate.
+        (SqliteWrapper, "/tmp/orb-test.sqlite3", "/tmp/orb-test.sqlite3", True),
+        (SqliteWrapper, "file:memorydb_default?mode=memory&cache=shared", None, True),
+        (SqliteWrapper, ":memory:", None, True),
+        (PgWrapper, "orb", None, False),
+        (PgWrapper, "test_orb", None, True),
+        (PgWrapper, "test_orb", "orb_ci", False),  # an explicit TEST NAME wins over the prefix
+        (PgWrapper, "orb_ci", "orb_ci", True),
+    ],
+)
 def test_is_test_database(cls, name, test_name, expected):
     assert plain.is_test_database(wrapper(cls, name, test_name)) is expected
 

@@ -11,7 +11,14 @@ from django.urls import reverse
 from fueltickets.models import DailyFuelTicket
 from orb.models import VesselParticulars
 from orb.roles import (
-    CHIEF_ENGINEER, CHIEF_ORB_PERMISSIONS, ENGINEER, INSPECTOR, LOGIN_PERMISSIONS, MASTER, VIEWER, group_permissions,
+    CHIEF_ENGINEER,
+    CHIEF_ORB_PERMISSIONS,
+    ENGINEER,
+    INSPECTOR,
+    LOGIN_PERMISSIONS,
+    MASTER,
+    VIEWER,
+    group_permissions,
 )
 from tests.conftest import record_sounding
 
@@ -98,8 +105,13 @@ def test_viewer_only_views(client, make_user, tanks, active_pair):
 
 def test_chief_engineer_manages_tanks_pairs_and_hitches(client, make_user, tanks, active_pair):
     client.force_login(make_user("chief", group=CHIEF_ENGINEER))
-    for name in ("soundings_tank_add", "fueltickets_servicetankpair_add", "fueltickets_hitchrecord_add",
-                 "fueltickets_dailyfuelticket_add", "soundings_weeklysounding_add"):
+    for name in (
+        "soundings_tank_add",
+        "fueltickets_servicetankpair_add",
+        "fueltickets_hitchrecord_add",
+        "fueltickets_dailyfuelticket_add",
+        "soundings_weeklysounding_add",
+    ):
         assert client.get(url(name)).status_code == 200, name
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
     assert client.get(url("soundings_weeklysounding_delete", sounding.pk)).status_code == 403
@@ -131,19 +143,38 @@ def test_login_permissions_migration_is_reversible():
 def test_master_keeps_the_vessel_particulars_and_views_the_book(client, make_user, tanks, active_pair):
     sounding = record_sounding(tanks["17P"], feet=1, inches=0)
     client.force_login(make_user("master", group=MASTER))
-    for name in ("soundings_orbentry_changelist", "soundings_weeklysounding_changelist", "fueltickets_dailyfuelticket_changelist",
-                 "orb_shiptimeoffset_changelist", "orb_vesselparticulars_changelist"):
+    for name in (
+        "soundings_orbentry_changelist",
+        "soundings_weeklysounding_changelist",
+        "fueltickets_dailyfuelticket_changelist",
+        "orb_shiptimeoffset_changelist",
+        "orb_vesselparticulars_changelist",
+    ):
         assert client.get(url(name)).status_code == 200, name
     assert client.get(url("soundings_weeklysounding_change", sounding.pk)).status_code == 200
-    for name in ("soundings_weeklysounding_add", "fueltickets_dailyfuelticket_add", "orb_shiptimeoffset_add",
-                 "orb_vesselparticulars_add", "orb_userprofile_changelist", "auth_user_changelist",
-                 "axes_accessattempt_changelist"):
+    for name in (
+        "soundings_weeklysounding_add",
+        "fueltickets_dailyfuelticket_add",
+        "orb_shiptimeoffset_add",
+        "orb_vesselparticulars_add",
+        "orb_userprofile_changelist",
+        "auth_user_changelist",
+        "axes_accessattempt_changelist",
+    ):
         assert client.get(url(name)).status_code == 403, name
     assert client.get(reverse("orb_book")).status_code == 200
     vessel = VesselParticulars.objects.create(name="MV Example", imo_number="9074729")
-    response = client.post(url("orb_vesselparticulars_change", vessel.pk), {
-        "name": "MV Example", "imo_number": "9074729", "call_sign": "ABCD", "lines_per_page": 30,
-        "flag_approval_reference": "", "flag_approval_date": ""})
+    response = client.post(
+        url("orb_vesselparticulars_change", vessel.pk),
+        {
+            "name": "MV Example",
+            "imo_number": "9074729",
+            "call_sign": "ABCD",
+            "lines_per_page": 30,
+            "flag_approval_reference": "",
+            "flag_approval_date": "",
+        },
+    )
     assert response.status_code == 302
     vessel.refresh_from_db()
     assert (vessel.call_sign, vessel.lines_per_page) == ("ABCD", 30)
@@ -153,13 +184,25 @@ def test_master_keeps_the_vessel_particulars_and_views_the_book(client, make_use
 def test_inspector_reads_the_whole_book_and_writes_nothing(client, make_user, tanks, active_pair):
     sounding = record_sounding(tanks["17P"], feet=1, inches=0)
     client.force_login(make_user("psc", group=INSPECTOR))
-    for name in ("soundings_orbentry_changelist", "soundings_weeklysounding_changelist", "soundings_tank_changelist",
-                 "fueltickets_dailyfuelticket_changelist", "fueltickets_hitchrecord_changelist",
-                 "orb_shiptimeoffset_changelist", "orb_vesselparticulars_changelist"):
+    for name in (
+        "soundings_orbentry_changelist",
+        "soundings_weeklysounding_changelist",
+        "soundings_tank_changelist",
+        "fueltickets_dailyfuelticket_changelist",
+        "fueltickets_hitchrecord_changelist",
+        "orb_shiptimeoffset_changelist",
+        "orb_vesselparticulars_changelist",
+    ):
         assert client.get(url(name)).status_code == 200, name
     assert client.get(url("soundings_weeklysounding_change", sounding.pk)).status_code == 200
-    for name in ("soundings_weeklysounding_add", "fueltickets_dailyfuelticket_add", "orb_shiptimeoffset_add",
-                 "orb_vesselparticulars_add", "orb_userprofile_changelist", "auth_user_changelist"):
+    for name in (
+        "soundings_weeklysounding_add",
+        "fueltickets_dailyfuelticket_add",
+        "orb_shiptimeoffset_add",
+        "orb_vesselparticulars_add",
+        "orb_userprofile_changelist",
+        "auth_user_changelist",
+    ):
         assert client.get(url(name)).status_code == 403, name
     response = client.post(url("soundings_weeklysounding_change", sounding.pk), {"feet": 2, "inches": 0})
     assert response.status_code == 403
@@ -177,16 +220,20 @@ def test_chief_engineer_sets_ranks_offsets_and_particulars_but_deletes_none(clie
     profile = UserProfile.objects.get(user=officer)
     assert profile.rank == "2nd Engineer"
     assert client.get(url("orb_userprofile_delete", profile.pk)).status_code == 403
-    response = client.post(url("orb_shiptimeoffset_add"), {
-        "effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -360, "note": "Gulf"})
+    response = client.post(
+        url("orb_shiptimeoffset_add"),
+        {"effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -360, "note": "Gulf"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     offset = ShipTimeOffset.objects.get()
     assert offset.set_by == chief and offset.offset_minutes == -360
     for name in ("orb_vesselparticulars_add", "orb_shiptimeoffset_changelist", "orb_userprofile_changelist"):
         assert client.get(url(name)).status_code == 200, name
     assert client.get(url("orb_shiptimeoffset_delete", offset.pk)).status_code == 403
-    response = client.post(url("orb_shiptimeoffset_change", offset.pk), {
-        "effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -300, "note": "x"})
+    response = client.post(
+        url("orb_shiptimeoffset_change", offset.pk),
+        {"effective_from_0": "2025-03-01", "effective_from_1": "06:00:00", "offset_minutes": -300, "note": "x"},
+    )
     assert response.status_code == 403
     offset.refresh_from_db()
     assert offset.offset_minutes == -360

@@ -3,6 +3,7 @@
 A real end-to-end run (rollback, live runserver, safe_migrate again) is in
 tests/e2e/test_schema_guard.py; these check the comparison and when it is made again.
 """
+
 import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader

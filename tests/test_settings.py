@@ -1,4 +1,5 @@
 """Settings from the environment: the embedded default, PostgreSQL URLs, production checks."""
+
 import os
 import secrets
 import sqlite3
@@ -23,21 +24,32 @@ def run(*args, **env):
     full = {k: v for k, v in full.items() if v is not None}
     if args[0] == "shell":
         args = ("shell", "--no-imports", *args[1:])
-    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=full,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_is_clean_with_production_values(tmp_path):
-    result = run("check", "--deploy", "--fail-level", "WARNING",
-                 DJANGO_SECRET_KEY=secrets.token_urlsafe(60), DJANGO_ALLOWED_HOSTS="orb.example.org",
-                 DATABASE_URL=f"sqlite:///{tmp_path}/orb.db")
+    result = run(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        DJANGO_ALLOWED_HOSTS="orb.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path}/orb.db",
+    )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
 def test_default_database_is_data_orb_db_and_postgres_urls_select_postgresql():
-    code = ("from django.conf import settings as s; d = s.DATABASES['default'];"
-            "print(d['ENGINE'], d['NAME'])")
+    code = "from django.conf import settings as s; d = s.DATABASES['default'];print(d['ENGINE'], d['NAME'])"
     default = run("shell", "-c", code)
     assert default.stdout.split() == ["django.db.backends.sqlite3", str(ROOT / "data" / "orb.db")]
     pg = run("shell", "-c", code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/orb_fleet")
@@ -46,8 +58,10 @@ def test_default_database_is_data_orb_db_and_postgres_urls_select_postgresql():
 
 def test_sqlite_folder_is_created_and_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
     db = tmp_path / "new" / "folder" / "orb.db"
-    code = ("from django.db import connection; c = connection.cursor();"
-            "print(*[c.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'busy_timeout', 'foreign_keys')])")
+    code = (
+        "from django.db import connection; c = connection.cursor();"
+        "print(*[c.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'busy_timeout', 'foreign_keys')])"
+    )
     result = run("shell", "-c", code, DATABASE_URL=f"sqlite:///{db}")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000", "1"]
@@ -69,9 +83,14 @@ def test_without_a_secret_key_and_debug_off_it_refuses_to_start(tmp_path):
     assert len(lines) == 1 and "DJANGO_SECRET_KEY" in lines[0], result.stderr
     # The web application refuses too (a WSGI server imports orb.wsgi).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    wsgi = subprocess.run([sys.executable, "-c", "import orb.wsgi"], cwd=ROOT, capture_output=True, text=True,
-                          env={**env, "DJANGO_SETTINGS_MODULE": "orb.settings", "DATABASE_URL": f"sqlite:///{tmp_path}/orb.db"},
-                          timeout=120)
+    wsgi = subprocess.run(
+        [sys.executable, "-c", "import orb.wsgi"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "orb.settings", "DATABASE_URL": f"sqlite:///{tmp_path}/orb.db"},
+        timeout=120,
+    )
     assert wsgi.returncode != 0
     assert "ImproperlyConfigured" in wsgi.stderr and "DJANGO_SECRET_KEY" in wsgi.stderr
 
@@ -81,8 +100,10 @@ def test_debug_on_runs_without_a_secret_key(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-IS_SECURE = ("from django.test import RequestFactory;"
-             "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())")
+IS_SECURE = (
+    "from django.test import RequestFactory;"
+    "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
 
 
 @pytest.mark.parametrize("behind_proxy,expected", [(None, "False"), ("0", "False"), ("1", "True")])
@@ -92,24 +113,31 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_proxy(behind_proxy, expected
     assert result.stdout.strip() == expected
 
 
-SECURITY = ("from django.conf import settings as s;"
-            "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)")
+SECURITY = (
+    "from django.conf import settings as s;"
+    "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+)
 
 
-@pytest.mark.parametrize("redirect,expected", [
-    (None, ["True", "True", "True", "31536000"]),
-    ("1", ["True", "True", "True", "31536000"]),
-    ("0", ["False", "False", "False", "0"]),  # a plain-HTTP ship LAN: cookies a browser keeps, no HSTS
-])
+@pytest.mark.parametrize(
+    "redirect,expected",
+    [
+        (None, ["True", "True", "True", "31536000"]),
+        ("1", ["True", "True", "True", "31536000"]),
+        ("0", ["False", "False", "False", "0"]),  # a plain-HTTP ship LAN: cookies a browser keeps, no HSTS
+    ],
+)
 def test_secure_cookies_and_hsts_follow_the_ssl_redirect(redirect, expected):
     result = run("shell", "-c", SECURITY, DJANGO_SECURE_SSL_REDIRECT=redirect)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == expected
 
 
-LOGIN = ("from django.conf import settings as s; from django.contrib.auth.password_validation import "
-         "password_validators_help_texts as h; print(s.SESSION_EXPIRE_AT_BROWSER_CLOSE, s.AUTHENTICATION_BACKENDS[0],"
-         " s.MIDDLEWARE[-1]); print(*h(), sep='\\n')")
+LOGIN = (
+    "from django.conf import settings as s; from django.contrib.auth.password_validation import "
+    "password_validators_help_texts as h; print(s.SESSION_EXPIRE_AT_BROWSER_CLOSE, s.AUTHENTICATION_BACKENDS[0],"
+    " s.MIDDLEWARE[-1]); print(*h(), sep='\\n')"
+)
 
 
 def test_login_throttling_session_and_password_length():
@@ -142,10 +170,12 @@ def requirement_names(path):
 
 def test_production_requirements_hold_only_what_production_needs():
     runtime = requirement_names("requirements.txt")
-    assert set(runtime) == {"django", "dj-database-url", "psycopg", "django-axes", "django-extensions",
-                            "pytest-django"}
-    dev_lines = [line.strip() for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
-                 if line.strip() and not line.startswith("#")]
+    assert set(runtime) == {"django", "dj-database-url", "psycopg", "django-axes", "django-extensions", "pytest-django"}
+    dev_lines = [
+        line.strip()
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert dev_lines[0] == "-r requirements.txt"
     dev = requirement_names("requirements-dev.txt")
     assert {"pytest", "pytest-timeout", "hypothesis", "playwright"} <= set(dev)

@@ -1,12 +1,16 @@
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from orb.models import ShipTimeOffset
 from orb.shiptime import (
-    check_not_in_future, format_ship_date, format_ship_time, offset_at, ship_date, ship_local,
+    check_not_in_future,
+    format_ship_date,
+    format_ship_time,
+    offset_at,
+    ship_date,
+    ship_local,
 )
 from tests.conftest import at
 
@@ -46,9 +50,14 @@ def test_before_the_first_row_the_settings_time_zone_applies(db, settings):
     assert format_ship_time(at(2025, 2, 28)) == "28-FEB-2025 05:30 (UTC+05:30)"
 
 
-@pytest.mark.parametrize("d, text", [
-    (date(2025, 1, 5), "05-JAN-2025"), (date(2024, 12, 31), "31-DEC-2024"), (date(2025, 9, 1), "01-SEP-2025"),
-])
+@pytest.mark.parametrize(
+    "d, text",
+    [
+        (date(2025, 1, 5), "05-JAN-2025"),
+        (date(2024, 12, 31), "31-DEC-2024"),
+        (date(2025, 9, 1), "01-SEP-2025"),
+    ],
+)
 def test_dates_are_written_dd_mon_yyyy_in_english(d, text, settings):
     settings.LANGUAGE_CODE = "de"
     assert format_ship_date(d) == text
@@ -69,4 +78,4 @@ def test_a_time_in_the_future_is_refused(db):
         "The time 16-MAR-2025 12:06 (UTC-06:00) lies in the future (ship time now 16-MAR-2025 12:00 (UTC-06:00)); "
         "enter the time the operation happened."
     ]
-    check_not_in_future(datetime(2025, 3, 16, 17, 0, tzinfo=dt_timezone.utc), now=now)
+    check_not_in_future(datetime(2025, 3, 16, 17, 0, tzinfo=UTC), now=now)

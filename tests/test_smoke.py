@@ -60,8 +60,11 @@ def test_only_this_projects_admin_lists_are_rendered(db, monkeypatch):
     from django.contrib.auth.models import Group
     from django.http import HttpResponseRedirect
 
-    monkeypatch.setattr(admin.site._registry[Group], "changelist_view",
-                        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"))
+    monkeypatch.setattr(
+        admin.site._registry[Group],
+        "changelist_view",
+        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"),
+    )
     passed = smoke.run_smoke_checks()
     assert "render the admin list of soundings.Tank" in passed
     assert "render the admin list of fueltickets.DailyFuelTicket" in passed
@@ -77,7 +80,10 @@ def test_a_redirect_on_our_own_admin_list_still_fails(db, monkeypatch):
 
     from soundings.models import Tank
 
-    monkeypatch.setattr(admin.site._registry[Tank], "changelist_view",
-                        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"))
+    monkeypatch.setattr(
+        admin.site._registry[Tank],
+        "changelist_view",
+        lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"),
+    )
     with pytest.raises(smoke.SmokeCheckError, match="admin list of soundings.Tank' failed: HTTP 302"):
         smoke.run_smoke_checks()

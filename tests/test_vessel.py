@@ -13,12 +13,15 @@ def test_valid_imo_numbers(number):
     validate_imo_number(number)
 
 
-@pytest.mark.parametrize("number, fragment", [
-    ("9074728", "fails its check digit (expected 9 last)"),
-    ("907472", "is not 7 digits"),
-    ("IMO9074729", "is not 7 digits"),
-    ("９０７４７２９", "is not 7 digits"),
-])
+@pytest.mark.parametrize(
+    "number, fragment",
+    [
+        ("9074728", "fails its check digit (expected 9 last)"),
+        ("907472", "is not 7 digits"),
+        ("IMO9074729", "is not 7 digits"),
+        ("９０７４７２９", "is not 7 digits"),
+    ],
+)
 def test_invalid_imo_numbers(number, fragment):
     with pytest.raises(ValidationError) as error:
         validate_imo_number(number)
@@ -51,15 +54,28 @@ def test_only_one_row(db):
 
 
 def approve():
-    VesselParticulars.objects.update_or_create(singleton=True, defaults=dict(
-        name="MV Example", imo_number="9074729",
-        flag_approval_reference="FLAG/ERB/2025/17", flag_approval_date=date(2025, 5, 1)))
+    VesselParticulars.objects.update_or_create(
+        singleton=True,
+        defaults={
+            "name": "MV Example",
+            "imo_number": "9074729",
+            "flag_approval_reference": "FLAG/ERB/2025/17",
+            "flag_approval_date": date(2025, 5, 1),
+        },
+    )
 
 
-@pytest.mark.parametrize("page", [
-    lambda: reverse("dashboard"), lambda: reverse("orb_book"), lambda: reverse("admin:index"),
-    lambda: reverse("admin:soundings_orbentry_changelist"), lambda: reverse("admin:orb_vesselparticulars_changelist"),
-], ids=["dashboard", "book", "admin-index", "admin-changelist", "admin-vessel"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        lambda: reverse("dashboard"),
+        lambda: reverse("orb_book"),
+        lambda: reverse("admin:index"),
+        lambda: reverse("admin:soundings_orbentry_changelist"),
+        lambda: reverse("admin:orb_vesselparticulars_changelist"),
+    ],
+    ids=["dashboard", "book", "admin-index", "admin-changelist", "admin-vessel"],
+)
 def test_every_page_says_working_copy_until_the_flag_approves(client, make_user, tanks, active_pair, page):
     client.force_login(make_user("root", superuser=True))
     response = client.get(page())

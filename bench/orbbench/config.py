@@ -1,4 +1,5 @@
 """Where the bench keeps its files, what it measures, and the targets it checks."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ SQLite data sets are cached under bench/work/sqlite/<label>/ (base.db + meta.jso
 while their parameters match; a PostgreSQL data set gets the same rows (same counts, same
 formulas) in a database ``orb_bench_<label>_base``.
 """
+
 import json
 import shutil
 import sqlite3
@@ -33,7 +34,7 @@ def seed(env, years):
 
 
 def fill_args(seeded, years):
-    return dict(days=years * 365, first=seeded["first"], pair=seeded["pair_id"], user=seeded["user_id"])
+    return {"days": years * 365, "first": seeded["first"], "pair": seeded["pair_id"], "user": seeded["user_id"]}
 
 
 # --- SQLite ------------------------------------------------------------------------------------
@@ -66,8 +67,12 @@ def _count_into(db, meta):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         meta["size_bytes"] = _file_size(conn)
-        for key, table in (("tickets", TICKETS), ("scenario_rows", SCENARIO_TABLE),
-                           ("soundings", "soundings_weeklysounding"), ("orb_entries", "soundings_orbentry")):
+        for key, table in (
+            ("tickets", TICKETS),
+            ("scenario_rows", SCENARIO_TABLE),
+            ("soundings", "soundings_weeklysounding"),
+            ("orb_entries", "soundings_orbentry"),
+        ):
             meta[key] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     finally:
         conn.close()
@@ -136,8 +141,10 @@ def sqlite_dataset(label, target, years):
     _count_into(db, meta)
     meta["generate_s"] = round(time.perf_counter() - started, 1)
     _save(db, meta)
-    log(f"{label}: {mb(meta['size_bytes'])} MB, {meta['scenario_rows']} scenario rows, "
-        f"{meta['tickets']} fuel tickets, in {meta['generate_s']} s")
+    log(
+        f"{label}: {mb(meta['size_bytes'])} MB, {meta['scenario_rows']} scenario rows, "
+        f"{meta['tickets']} fuel tickets, in {meta['generate_s']} s"
+    )
     return db, meta
 
 
@@ -155,5 +162,9 @@ def pg_dataset(label, counts, years):
                 conn.execute(rows.insert("postgresql", table, seeded["tickets"], want, total=want, **fill))
         conn.execute("VACUUM ANALYZE")
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-    return name, {"size_bytes": size, "tickets": counts["tickets"], "scenario_rows": counts["scenario_rows"],
-                  "generate_s": round(time.perf_counter() - started, 1)}
+    return name, {
+        "size_bytes": size,
+        "tickets": counts["tickets"],
+        "scenario_rows": counts["scenario_rows"],
+        "generate_s": round(time.perf_counter() - started, 1),
+    }

@@ -1,4 +1,5 @@
 """Numbers as the results file holds them: medians, ratios, megabytes."""
+
 import statistics
 
 

@@ -4,6 +4,7 @@ Per migration, interleaved ``--repeat`` times: *plain* (``cp`` or ``pg_dump -Fc`
 ``migrate``), *safe* (``safe_migrate``) and *rehearse* (``safe_migrate --rehearse``); then the
 parts of the SQLite backup stage, the read-only modes, and the pages (bench/pages.py).
 """
+
 import os
 import shutil
 import time
@@ -15,13 +16,21 @@ from .config import READONLY_SCENARIO, SCENARIOS, WORK
 from .figures import mb, median, medians, ratio
 from .processes import django_env, log, manage, plain_migrate, run, safe_migrate, script
 
-DATASET_KEYS = ("size_bytes", "tickets", "scenario_rows", "soundings", "orb_entries", "generate_s",
-                "bytes_per_scenario_row")
+DATASET_KEYS = (
+    "size_bytes",
+    "tickets",
+    "scenario_rows",
+    "soundings",
+    "orb_entries",
+    "generate_s",
+    "bytes_per_scenario_row",
+)
 
 
 @dataclass
 class Copy:
     """A fresh copy of a base database: its file or name, its URL, its state folder (or None)."""
+
     database: object
     url: str
     state_dir: Path = None
@@ -66,8 +75,12 @@ def plain(copies, scenario):
     copy = copies.fresh()
     backup = run(copies.backup_command(copy))
     migrate = plain_migrate(copy.env(scenario))
-    return {"seconds": round(backup.seconds + migrate.seconds, 3), "cp_s": backup.seconds,
-            "migrate_s": migrate.seconds, "peak_rss_mb": migrate.maxrss_mb}
+    return {
+        "seconds": round(backup.seconds + migrate.seconds, 3),
+        "cp_s": backup.seconds,
+        "migrate_s": migrate.seconds,
+        "peak_rss_mb": migrate.maxrss_mb,
+    }
 
 
 def safe(copies, scenario, *, rehearse):
@@ -79,8 +92,13 @@ def safe(copies, scenario, *, rehearse):
     timings = dict(record.get("timings") or {})
     inside = sum(v for v in timings.values() if isinstance(v, (int, float)))
     timings["process_other"] = round(max(0.0, result.seconds - inside), 3)
-    figures = {"seconds": result.seconds, "peak_rss_mb": result.maxrss_mb, "stages": timings,
-               "checks": record.get("check_timings") or {}, "migrations": record.get("migration_timings") or {}}
+    figures = {
+        "seconds": result.seconds,
+        "peak_rss_mb": result.maxrss_mb,
+        "stages": timings,
+        "checks": record.get("check_timings") or {},
+        "migrations": record.get("migration_timings") or {},
+    }
     return figures, timings.get("backup")
 
 
@@ -115,8 +133,8 @@ def _timed(parts, key, function, *args):
 def backup_parts(copies):
     """The SQLite backup stage's parts, timed in-process on the same file: the engine's own functions."""
     from orb.safemigrate.backends.sqlite import SQLiteBackend, quick_check_file
-    from orb.safemigrate.files import sha256_file
     from orb.safemigrate.events import Reporter
+    from orb.safemigrate.files import sha256_file
 
     def engine_copy(source, dest):  # the backend's copy needs only the two paths, no connection
         object.__new__(SQLiteBackend)._copy(source, dest, report=Reporter(), label="bench")  # backup API + fsync
@@ -146,8 +164,10 @@ def measure_migrations(copies, repeat):
             data["safe"].append(figures)
             data["backup"].append((backup, data["plain"][-1]["cp_s"]))
             data["rehearse"].append(safe(copies, scenario, rehearse=True)[0])
-            log(f"  rep {rep + 1}/{repeat} {name}: plain {data['plain'][-1]['seconds']} s, "
-                f"safe {data['safe'][-1]['seconds']} s, rehearse {data['rehearse'][-1]['seconds']} s")
+            log(
+                f"  rep {rep + 1}/{repeat} {name}: plain {data['plain'][-1]['seconds']} s, "
+                f"safe {data['safe'][-1]['seconds']} s, rehearse {data['rehearse'][-1]['seconds']} s"
+            )
     return {name: summarise(data) for name, data in raw.items()}
 
 

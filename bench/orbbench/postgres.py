@@ -1,4 +1,5 @@
 """The PostgreSQL server the bench measures: is it there, and its databases (all ``orb_bench*``)."""
+
 import importlib.util
 import shutil
 
@@ -50,8 +51,7 @@ def drop(conn, name):
 def drop_all(prefix=PG_PREFIX):
     """Drop every database whose name starts with ``prefix`` (the bench's own)."""
     with connect() as conn:
-        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                            (prefix + "%",))]
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))]
         for name in names:
             drop(conn, name)
 
@@ -75,5 +75,16 @@ def fresh(base):
 
 def dump_command(name, path):
     """``pg_dump -Fc`` of database ``name`` into ``path``: what an operator would run first."""
-    return ["pg_dump", "-Fc", "-h", PG_DSN["host"], "-p", str(PG_DSN["port"]), "-U", PG_DSN["user"],
-            "-f", str(path), name]
+    return [
+        "pg_dump",
+        "-Fc",
+        "-h",
+        PG_DSN["host"],
+        "-p",
+        str(PG_DSN["port"]),
+        "-U",
+        PG_DSN["user"],
+        "-f",
+        str(path),
+        name,
+    ]

@@ -1,4 +1,5 @@
 """Child processes of the bench: manage.py and the bench scripts, timed, with their peak RSS."""
+
 import json
 import os
 import subprocess
@@ -55,14 +56,19 @@ def run(args, *, env=None, check=True):
 
 def django_env(database_url, scenario="scenarios.base", state_dir=None):
     """The environment of a Django child: e2e settings, the database, a bench scenario."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "ORB_")) and k not in ("DATABASE_URL", "PYTHONPATH")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
-        "DATABASE_URL": database_url,
-        "ORB_SCENARIO_MODULE": scenario,
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{BENCH}",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "ORB_")) and k not in ("DATABASE_URL", "PYTHONPATH")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
+            "DATABASE_URL": database_url,
+            "ORB_SCENARIO_MODULE": scenario,
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{BENCH}",
+        }
+    )
     if state_dir:
         env["ORB_STATE_DIR"] = str(state_dir)
         env["ORB_BACKUP_DIR"] = str(state_dir)

@@ -1,4 +1,6 @@
 """What the results file says besides the figures: the machine, the targets, the Markdown tables."""
+
+import contextlib
 import os
 import platform
 import shutil
@@ -22,15 +24,17 @@ def reference(engine):
 
 # --- the machine ---------------------------------------------------------------------------------
 def _first_field(path, prefix):
-    for line in open(path):
-        if line.startswith(prefix):
-            return line.split(":", 1)[1].strip()
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith(prefix):
+                return line.split(":", 1)[1].strip()
     return None
 
 
 def _disk_facts(facts):
-    source = subprocess.run(["findmnt", "-no", "SOURCE,FSTYPE", "--target", str(BENCH)],
-                            capture_output=True, text=True).stdout.split()
+    source = subprocess.run(
+        ["findmnt", "-no", "SOURCE,FSTYPE", "--target", str(BENCH)], capture_output=True, text=True
+    ).stdout.split()
     facts["disk"] = " ".join(source)
     device = Path(source[0]).name if source else ""
     rotational = Path(f"/sys/block/{device}/queue/rotational")
@@ -42,8 +46,13 @@ def _disk_facts(facts):
 def machine_facts():
     import django
 
-    facts = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-             "django": django.get_version(), "cores": os.cpu_count(), "platform": platform.platform()}
+    facts = {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "django": django.get_version(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+    }
     try:
         cpu = _first_field("/proc/cpuinfo", "model name")
         if cpu:
@@ -53,14 +62,13 @@ def machine_facts():
             facts["ram_gb"] = round(int(memory.split()[0]) / 1024 / 1024, 1)
     except OSError:
         pass
-    try:
+    with contextlib.suppress(OSError, IndexError):
         _disk_facts(facts)
-    except (OSError, IndexError):
-        pass
     try:
         facts["load_avg"] = [round(x, 2) for x in os.getloadavg()]
-        facts["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                         capture_output=True, text=True).stdout.strip()
+        facts["commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         pass
     return facts
@@ -78,13 +86,28 @@ def _run_checks(engine, size, data):
     rss = max(rss, data["readonly"].get("dry_run_rss_mb") or 0)
     rebuild = data["migrations"]["rebuild"]
     return [
-        _check(engine, size, f"backup <= 1.1x {reference(engine)} of the same database", backup["ratio"],
-               (backup["ratio"] or 99) <= TARGETS["backup_vs_cp"]),
+        _check(
+            engine,
+            size,
+            f"backup <= 1.1x {reference(engine)} of the same database",
+            backup["ratio"],
+            (backup["ratio"] or 99) <= TARGETS["backup_vs_cp"],
+        ),
         _check(engine, size, "peak RSS <= 150 MB", rss, rss <= TARGETS["peak_rss_mb"]),
-        _check(engine, size, "safe_migrate <= 1.3x (backup + migrate), rebuild", rebuild["safe_ratio"],
-               (rebuild["safe_ratio"] or 99) <= TARGETS["rebuild_safe_ratio"]),
-        _check(engine, size, "--rehearse <= 2.3x (backup + migrate), rebuild", rebuild["rehearse_ratio"],
-               (rebuild["rehearse_ratio"] or 99) <= TARGETS["rebuild_rehearse_ratio"]),
+        _check(
+            engine,
+            size,
+            "safe_migrate <= 1.3x (backup + migrate), rebuild",
+            rebuild["safe_ratio"],
+            (rebuild["safe_ratio"] or 99) <= TARGETS["rebuild_safe_ratio"],
+        ),
+        _check(
+            engine,
+            size,
+            "--rehearse <= 2.3x (backup + migrate), rebuild",
+            rebuild["rehearse_ratio"],
+            (rebuild["rehearse_ratio"] or 99) <= TARGETS["rebuild_rehearse_ratio"],
+        ),
     ]
 
 
@@ -95,12 +118,25 @@ def _page_checks(engine, biggest, low, high):
         if "error" in high or url not in high:
             checks.append(_check(engine, biggest, f"{url} <= 100 ms", None, False, note=high.get("error")))
             continue
-        checks.append(_check(engine, f"{high['tickets']} tickets", f"{url} <= 100 ms", high[url]["median_ms"],
-                             high[url]["median_ms"] <= TARGETS["page_ms"]))
+        checks.append(
+            _check(
+                engine,
+                f"{high['tickets']} tickets",
+                f"{url} <= 100 ms",
+                high[url]["median_ms"],
+                high[url]["median_ms"] <= TARGETS["page_ms"],
+            )
+        )
         same = url in low and low[url]["queries"] == high[url]["queries"] and not high[url]["queries_vary"]
-        checks.append(_check(engine, f"{low.get('tickets')} vs {high['tickets']} tickets",
-                             f"{url} constant queries",
-                             f"{low.get(url, {}).get('queries')} vs {high[url]['queries']}", same))
+        checks.append(
+            _check(
+                engine,
+                f"{low.get('tickets')} vs {high['tickets']} tickets",
+                f"{url} constant queries",
+                f"{low.get(url, {}).get('queries')} vs {high[url]['queries']}",
+                same,
+            )
+        )
     return checks
 
 
@@ -135,9 +171,11 @@ def _header(*cells, right=0):
 
 def _migrations_table(engine, sizes):
     ref = reference(engine)
-    lines = [f"| size | migration | plain ({ref} + migrate) s | safe_migrate s | ratio | "
-             f"--rehearse s | ratio | peak RSS MB (plain / safe / rehearse) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| size | migration | plain ({ref} + migrate) s | safe_migrate s | ratio | "
+        f"--rehearse s | ratio | peak RSS MB (plain / safe / rehearse) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for size, data in sizes.items():
         ds = data["dataset"]
         desc = f"{size} ({mb(ds['size_bytes'])} MB, {ds['scenario_rows']:,} rows)"
@@ -147,14 +185,17 @@ def _migrations_table(engine, sizes):
                 f"| {desc} | {name} | {fmt(plain['seconds'])} ({fmt(plain['cp_s'])} + "
                 f"{fmt(plain['migrate_s'])}) | {fmt(safe['seconds'])} | **{fmt(m['safe_ratio'])}×** | "
                 f"{fmt(rehearse['seconds'])} | **{fmt(m['rehearse_ratio'])}×** | "
-                f"{fmt(plain['peak_rss_mb'])} / {fmt(safe['peak_rss_mb'])} / {fmt(rehearse['peak_rss_mb'])} |")
+                f"{fmt(plain['peak_rss_mb'])} / {fmt(safe['peak_rss_mb'])} / {fmt(rehearse['peak_rss_mb'])} |"
+            )
             desc = ""
     return lines + [""]
 
 
 def _stages_table(sizes):
-    lines = ["Stages of the safe_migrate run (seconds, medians; `process_other` = interpreter and "
-             "Django start-up plus anything outside the timed stages):\n"]
+    lines = [
+        "Stages of the safe_migrate run (seconds, medians; `process_other` = interpreter and "
+        "Django start-up plus anything outside the timed stages):\n"
+    ]
     lines += _header("size", "migration", "mode", *STAGE_KEYS, right=len(STAGE_KEYS))
     for size, data in sizes.items():
         for name, m in data["migrations"].items():
@@ -177,16 +218,20 @@ def _checks_table(sizes):
 def _backup_table(engine, sizes):
     ref = reference(engine)
     parts = engine == "sqlite"  # the backup stage's parts are timed on SQLite only
-    lines = [f"| size | backup stage s | {ref} s | backup / {ref} | "
-             + ("backup API copy + fsync | sha256 | quick_check of the backup | fsync after cp |" if parts else ""),
-             "|---|---:|---:|---:|" + ("---:|---:|---:|---:|" if parts else "")]
+    lines = [
+        f"| size | backup stage s | {ref} s | backup / {ref} | "
+        + ("backup API copy + fsync | sha256 | quick_check of the backup | fsync after cp |" if parts else ""),
+        "|---|---:|---:|---:|" + ("---:|---:|---:|---:|" if parts else ""),
+    ]
     for size, data in sizes.items():
         b = data["migrations"]["rebuild"]["backup"]
         row = f"| {size} | {fmt(b['backup_s'])} | {fmt(b['cp_s'])} | **{fmt(b['ratio'])}×** |"
         if parts:
             p = data["backup_parts"]
-            row += (f" {fmt(p['backup_api_copy_fsync_s'])} | {fmt(p['sha256_s'])} | {fmt(p['quick_check_s'])} |"
-                    f" {fmt(p['cp_then_fsync_extra_s'])} |")
+            row += (
+                f" {fmt(p['backup_api_copy_fsync_s'])} | {fmt(p['sha256_s'])} | {fmt(p['quick_check_s'])} |"
+                f" {fmt(p['cp_then_fsync_extra_s'])} |"
+            )
         lines.append(row)
     return lines + [""]
 
@@ -199,21 +244,27 @@ def _page_cells(p):
 
 
 def _readonly_table(sizes):
-    lines = ["| size | --status s | --plan s | --dry-run s (rebuild) | dry-run peak RSS MB | tickets | "
-             "/dashboard/ ms (queries) | admin changelist ms (queries) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| size | --status s | --plan s | --dry-run s (rebuild) | dry-run peak RSS MB | tickets | "
+        "/dashboard/ ms (queries) | admin changelist ms (queries) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for size, data in sizes.items():
         r = data["readonly"]
-        lines.append(f"| {size} | {fmt(r['status_s'])} | {fmt(r['plan_s'])} | {fmt(r['dry_run_s'])} | "
-                     f"{fmt(r['dry_run_rss_mb'])} | {_page_cells(data['pages'])} |")
+        lines.append(
+            f"| {size} | {fmt(r['status_s'])} | {fmt(r['plan_s'])} | {fmt(r['dry_run_s'])} | "
+            f"{fmt(r['dry_run_rss_mb'])} | {_page_cells(data['pages'])} |"
+        )
     return lines + [""]
 
 
 def _targets_table(checks):
     lines = ["### Targets\n", "| engine | at | target | measured | met |", "|---|---|---|---:|---|"]
     for check in checks:
-        lines.append(f"| {check['engine']} | {check['size']} | {check['target']} | {fmt(check['measured'])} | "
-                     f"{'yes' if check['met'] else '**no**'} |")
+        lines.append(
+            f"| {check['engine']} | {check['size']} | {check['target']} | {fmt(check['measured'])} | "
+            f"{'yes' if check['met'] else '**no**'} |"
+        )
     return lines
 
 

@@ -3,11 +3,16 @@
 Row n of N is dated (n * days / N) days after the first day; its meter readings, engineer and
 note follow from n, so both engines (and every re-run) hold the same rows.
 """
-NAME = ("CASE {n} % 4 WHEN 0 THEN 'A. Engineer' WHEN 1 THEN 'B. Oiler, 3rd Engineer' "
-        "WHEN 2 THEN 'C. Watchkeeper' ELSE 'D. Chief Engineer' END")
+
+NAME = (
+    "CASE {n} % 4 WHEN 0 THEN 'A. Engineer' WHEN 1 THEN 'B. Oiler, 3rd Engineer' "
+    "WHEN 2 THEN 'C. Watchkeeper' ELSE 'D. Chief Engineer' END"
+)
 NOTE = "CASE WHEN {n} % 10 = 0 THEN 'Purifier cleaned; meter reading checked against the day tank.' ELSE '' END"
-COLUMNS = ("ticket_date, meter_start, meter_end, consumption_gallons, engineer_name, notes, created_at, "
-           "service_tank_pair_id, created_by_id")
+COLUMNS = (
+    "ticket_date, meter_start, meter_end, consumption_gallons, engineer_name, notes, created_at, "
+    "service_tank_pair_id, created_by_id"
+)
 
 DIALECTS = {
     "sqlite": {
@@ -34,8 +39,10 @@ def select(dialect, n, *, total, days, first, pair, user):
     day = sql["day"].format(wide=wide, first=first, days=days, total=total)
     start = f"(({wide} * 7919 % 9000000) / 10.0)"
     use = f"(300 + ({n}) % 50 + (({n}) % 10) / 10.0)"
-    return (f"{day}, {start}, {start} + {use}, {use}, {NAME.format(n=n)}, {NOTE.format(n=n)}, "
-            f"{sql['created'].format(day=day)}, {pair}, {user}")
+    return (
+        f"{day}, {start}, {start} + {use}, {use}, {NAME.format(n=n)}, {NOTE.format(n=n)}, "
+        f"{sql['created'].format(day=day)}, {pair}, {user}"
+    )
 
 
 def insert(dialect, table, start, stop, **fill):

@@ -13,6 +13,7 @@ pre/post_migrate signals are sent with the run's verbosity, interactivity and pl
 the backend fires deferred constraint checks after each migration, as the commit between
 migrations of plain ``migrate`` would fire them.
 """
+
 import contextlib
 import time
 from dataclasses import dataclass, field
@@ -21,9 +22,9 @@ from importlib import import_module
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.transaction import TransactionManagementError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ModelState
+from django.db.transaction import TransactionManagementError
 from django.utils.module_loading import module_has_submodule
 
 from . import checks, preservation
@@ -147,14 +148,19 @@ def _verify_inside(*, backend, executor_after, post_state, result, report, smoke
         report.note("Smoke checks skipped: the target state is not the code's current models.")
 
 
-def _preservation(*, backend, before, state_before, post_state, plan, result, allow_data_loss, report,
-                  undone_run_counts):
+def _preservation(
+    *, backend, before, state_before, post_state, plan, result, allow_data_loss, report, undone_run_counts
+):
     # The refusal is raised inside the stage, so it never reports "OK" just before refusing.
     with report.timed("Checking data preservation", timings=result.check_timings, key="preservation"):
         after = preservation.snapshot(backend.connection, internal_tables=backend.internal_tables)
         result.counts_after = preservation.counts_to_json(after)
         comparison = preservation.compare(
-            before=before, after=after, state_before=state_before, state_after=post_state, plan=plan,
+            before=before,
+            after=after,
+            state_before=state_before,
+            state_after=post_state,
+            plan=plan,
             undone_run_counts=undone_run_counts,
         )
         result.comparison = comparison
@@ -170,8 +176,18 @@ def _preservation(*, backend, before, state_before, post_state, plan, result, al
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 
 
-def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allowed=True, undone_run_counts=None,
-             verbosity=None, interactive=False):
+def run_plan(
+    *,
+    backend,
+    plan,
+    allow_data_loss,
+    report,
+    commit=True,
+    smoke_allowed=True,
+    undone_run_counts=None,
+    verbosity=None,
+    interactive=False,
+):
     """``verbosity`` (default: the report's) and ``interactive`` are passed to the
     pre/post_migrate handlers as ``migrate`` passes its own."""
     connection = backend.connection
@@ -184,15 +200,35 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
     try:
         if plan.atomic:
             with transaction.atomic(using=connection.alias):
-                _run(backend=backend, plan=plan, expected=expected, progress=progress,
-                     result=result, allow_data_loss=allow_data_loss, report=report,
-                     smoke_allowed=smoke_allowed, atomic=True, undone_run_counts=undone_run_counts, signals=signals)
+                _run(
+                    backend=backend,
+                    plan=plan,
+                    expected=expected,
+                    progress=progress,
+                    result=result,
+                    allow_data_loss=allow_data_loss,
+                    report=report,
+                    smoke_allowed=smoke_allowed,
+                    atomic=True,
+                    undone_run_counts=undone_run_counts,
+                    signals=signals,
+                )
                 if not commit:
                     transaction.set_rollback(True, using=connection.alias)
         else:
-            _run(backend=backend, plan=plan, expected=expected, progress=progress,
-                 result=result, allow_data_loss=allow_data_loss, report=report,
-                 smoke_allowed=smoke_allowed, atomic=False, undone_run_counts=undone_run_counts, signals=signals)
+            _run(
+                backend=backend,
+                plan=plan,
+                expected=expected,
+                progress=progress,
+                result=result,
+                allow_data_loss=allow_data_loss,
+                report=report,
+                smoke_allowed=smoke_allowed,
+                atomic=False,
+                undone_run_counts=undone_run_counts,
+                signals=signals,
+            )
     except (DataLossRefused, MigrationFailed):
         raise
     except CheckFailed as exc:
@@ -201,9 +237,7 @@ def run_plan(*, backend, plan, allow_data_loss, report, commit=True, smoke_allow
         where = f"Migration {progress.current} failed" if progress.current else "The plan failed"
         root = _root_error(exc)
         hint = backend.disk_full_hint()
-        raise MigrationFailed(
-            f"{where}: {root.__class__.__name__}: {root}{'; ' + hint if hint else ''}."
-        ) from exc
+        raise MigrationFailed(f"{where}: {root.__class__.__name__}: {root}{'; ' + hint if hint else ''}.") from exc
     finally:
         cleanup()
         from django.contrib.contenttypes.models import ContentType
@@ -226,8 +260,20 @@ def _root_error(exc):
     return current
 
 
-def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, smoke_allowed, atomic,
-         undone_run_counts, signals):
+def _run(
+    *,
+    backend,
+    plan,
+    expected,
+    progress,
+    result,
+    allow_data_loss,
+    report,
+    smoke_allowed,
+    atomic,
+    undone_run_counts,
+    signals,
+):
     connection = backend.connection
     executor = MigrationExecutor(connection, progress)
     if plan.steps and not executor.recorder.has_table():
@@ -244,8 +290,9 @@ def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, 
     raw = plan.raw
     pre_apps = state_before.apps
     with _handler_output(report) as stdout:
-        emit_pre_migrate_signal(signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout,
-                                apps=pre_apps, plan=raw)
+        emit_pre_migrate_signal(
+            signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout, apps=pre_apps, plan=raw
+        )
     how = " in one transaction" if atomic else " one by one"
     with report.timed(f"Applying {len(raw)} migration(s){how}", timings=result.check_timings, key="apply"):
         post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
@@ -259,19 +306,48 @@ def _run(*, backend, plan, expected, progress, result, allow_data_loss, report, 
         post_state = executor_after._create_project_state(with_applied_migrations=True)
     post_apps = _rerender_real_models(post_state)
     with _handler_output(report) as stdout:
-        emit_post_migrate_signal(signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout,
-                                 apps=post_apps, plan=raw)
+        emit_post_migrate_signal(
+            signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout, apps=post_apps, plan=raw
+        )
     result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
     if atomic:
-        _verify_inside(backend=backend, executor_after=executor_after, post_state=post_state,
-                       result=result, report=report, smoke_allowed=smoke_allowed)
-        _preservation(backend=backend, before=before, state_before=state_before,
-                      post_state=post_state, plan=plan, result=result,
-                      allow_data_loss=allow_data_loss, report=report, undone_run_counts=undone_run_counts)
+        _verify_inside(
+            backend=backend,
+            executor_after=executor_after,
+            post_state=post_state,
+            result=result,
+            report=report,
+            smoke_allowed=smoke_allowed,
+        )
+        _preservation(
+            backend=backend,
+            before=before,
+            state_before=state_before,
+            post_state=post_state,
+            plan=plan,
+            result=result,
+            allow_data_loss=allow_data_loss,
+            report=report,
+            undone_run_counts=undone_run_counts,
+        )
     else:
         with transaction.atomic(using=connection.alias):
-            _verify_inside(backend=backend, executor_after=executor_after, post_state=post_state,
-                           result=result, report=report, smoke_allowed=smoke_allowed)
-            _preservation(backend=backend, before=before, state_before=state_before,
-                          post_state=post_state, plan=plan, result=result,
-                          allow_data_loss=allow_data_loss, report=report, undone_run_counts=undone_run_counts)
+            _verify_inside(
+                backend=backend,
+                executor_after=executor_after,
+                post_state=post_state,
+                result=result,
+                report=report,
+                smoke_allowed=smoke_allowed,
+            )
+            _preservation(
+                backend=backend,
+                before=before,
+                state_before=state_before,
+                post_state=post_state,
+                plan=plan,
+                result=result,
+                allow_data_loss=allow_data_loss,
+                report=report,
+                undone_run_counts=undone_run_counts,
+            )

@@ -13,6 +13,8 @@ can write to, whose sha256 equals the one the journal recorded when safe_migrate
 "Newest" is decided by the journal's order, never by a sidecar (anyone can write a sidecar).
 Backups and sidecars are created 0600, in folders created 0700.
 """
+
+import contextlib
 import glob
 import json
 import os
@@ -20,11 +22,20 @@ import shutil
 import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import MigrationFailed, Refused, UsageError
-from .files import (CHUNK, PRIVATE_FILE, fsync_path, is_symlink_error, makedirs_private, open_private, private_umask,
-                    sha256_file, shared_folder_problem)
+from .files import (
+    CHUNK,
+    PRIVATE_FILE,
+    fsync_path,
+    is_symlink_error,
+    makedirs_private,
+    open_private,
+    private_umask,
+    sha256_file,
+    shared_folder_problem,
+)
 from .journal import now_iso
 
 PARTIAL = ".partial"
@@ -33,8 +44,7 @@ PARTIAL = ".partial"
 def new_partial(path):
     """Create an empty private file with an unpredictable name beside ``path`` to write it into
     (``<name>.partial-XXXXXXXX``, 0600, O_EXCL: never a file or link someone placed there)."""
-    fd, partial = tempfile.mkstemp(prefix=os.path.basename(path) + PARTIAL + "-",
-                                   dir=os.path.dirname(path) or ".")
+    fd, partial = tempfile.mkstemp(prefix=os.path.basename(path) + PARTIAL + "-", dir=os.path.dirname(path) or ".")
     os.close(fd)
     return partial
 
@@ -50,10 +60,8 @@ def write_json_atomic(path, data):
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -109,13 +117,14 @@ def read_sidecar(path):
         if is_symlink_error(exc):
             return BackupInfo(path=path, verified=False, problem="its sidecar is a symbolic link (never followed)")
         return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc.__class__.__name__}: {exc})")
-    except (OSError, ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         return BackupInfo(path=path, verified=False, problem=f"sidecar unreadable ({exc.__class__.__name__}: {exc})")
     known = {k: v for k, v in data.items() if k in SIDECAR_FIELDS and v is not None}
     for name, value in known.items():
         if not SIDECAR_FIELDS[name](value):
-            return BackupInfo(path=path, verified=False,
-                              problem=f"sidecar malformed (field {name!r} has the wrong shape)")
+            return BackupInfo(
+                path=path, verified=False, problem=f"sidecar malformed (field {name!r} has the wrong shape)"
+            )
     if not isinstance(known.get("sha256"), str):
         return BackupInfo(path=path, verified=False, problem="sidecar malformed (no sha256)")
     known.pop("path", None)
@@ -138,14 +147,13 @@ SIDECAR_FIELDS = {
     "kind": _is_str,
     "run_id": _is_str,
     "applied": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-    "checksums": lambda v: isinstance(v, dict) and all(
-        isinstance(k, str) and isinstance(c, str) for k, c in v.items()),
+    "checksums": lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(c, str) for k, c in v.items()),
     "verified": lambda v: isinstance(v, bool),
 }
 
 
 def stamp_now():
-    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
 
 
 def refuse_shared_folder(directory, *, what="backup folder"):
@@ -163,8 +171,7 @@ def next_backup_path(backend):
     makedirs_private(directory)
     base = os.path.join(directory, backend.backup_basename(stamp_now()))
     path, n = base + backend.backup_suffix, 1
-    while (os.path.lexists(path) or os.path.lexists(path + ".json")
-           or glob.glob(glob.escape(path + PARTIAL) + "*")):
+    while os.path.lexists(path) or os.path.lexists(path + ".json") or glob.glob(glob.escape(path + PARTIAL) + "*"):
         n += 1
         path = f"{base}-{n}{backend.backup_suffix}"
     return path
@@ -196,8 +203,7 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
         problems = backend.verify_backup_file(partial)
         if problems:
             raise MigrationFailed(
-                f"The backup {path} did not verify ({problems[0]}); nothing was changed. "
-                "Check the disk and run again."
+                f"The backup {path} did not verify ({problems[0]}); nothing was changed. Check the disk and run again."
             )
         # Sidecar first, then the final name: a backup file never exists without its sidecar.
         write_json_atomic(info.sidecar, info.to_json())
@@ -218,12 +224,15 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
 
 def _remove_attempt(path):
     """Remove every file of an unfinished backup attempt at ``path``."""
-    for leftover in [path, path + ".json", path + "-wal", *glob.glob(glob.escape(path + PARTIAL) + "*"),
-                     *glob.glob(glob.escape(path + ".json.tmp-") + "*")]:
-        try:
+    for leftover in [
+        path,
+        path + ".json",
+        path + "-wal",
+        *glob.glob(glob.escape(path + PARTIAL) + "*"),
+        *glob.glob(glob.escape(path + ".json.tmp-") + "*"),
+    ]:
+        with contextlib.suppress(OSError):
             os.unlink(leftover)
-        except OSError:
-            pass
 
 
 def is_leftover(name):
@@ -269,8 +278,15 @@ def byte_copy(backend, *, run_id):
     """Keep the bytes of a damaged (or missing) database as they are; marked unverified."""
     refuse_shared_folder(backend.backup_dir)
     path = next_backup_path(backend)
-    info = BackupInfo(path=path, created_at=now_iso(), engine=backend.engine, database=backend.label,
-                      kind="safety", run_id=run_id, verified=False)
+    info = BackupInfo(
+        path=path,
+        created_at=now_iso(),
+        engine=backend.engine,
+        database=backend.label,
+        kind="safety",
+        run_id=run_id,
+        verified=False,
+    )
     try:
         partial = new_partial(path)
         for source, suffix in backend.raw_files() if backend.exists() else []:
@@ -307,7 +323,10 @@ def journal_backups(records):
             entry = record.get(key)
             if isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str):
                 entries[os.path.abspath(entry["path"])] = {
-                    "sha256": entry["sha256"], "index": index, "run_id": record.get("id")}
+                    "sha256": entry["sha256"],
+                    "index": index,
+                    "run_id": record.get("id"),
+                }
     return entries
 
 
@@ -451,10 +470,8 @@ def adopt_interrupted(backend, run_id):
 
 def delete_backup(info):
     for path in (info.path, info.sidecar, info.path + "-wal", info.path + "-shm"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
 
 
 def require_backups(infos):

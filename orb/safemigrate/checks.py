@@ -3,6 +3,7 @@
 Each check raises ``CheckFailed`` with one sentence; none of them writes anything
 that outlives the transaction (the smoke checks run in a savepoint rolled back).
 """
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string

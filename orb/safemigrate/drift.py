@@ -10,6 +10,7 @@ directory, or in site-packages/dist-packages) is what ``pip install -U`` of a pa
 reformatted its migrations leaves: a warning naming the package and its version, and the
 new checksum is recorded.
 """
+
 import os
 import sys
 from dataclasses import dataclass, field

@@ -7,6 +7,7 @@ The run's own state (id, lock, timings, backup, its journal record) lives in ``r
 every path out writes one journal record and ends with a sentence saying what state the
 database is in.  The engine never prints: it reports through ``events.Reporter``.
 """
+
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -97,8 +98,7 @@ class Engine:
             run.take_lock(maintenance=True)
             self.backend.create_if_missing(report=self.report)
             preflight = self._preflight(run, plan_for=lambda pre: build_plan(pre.executor, targets))
-            return self._apply_plan(run, preflight, rehearse_first=rehearse_first,
-                                    allow_data_loss=allow_data_loss)
+            return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
 
     def rollback(self, *, allow_data_loss=False, rehearse_first=False):
         run = self._new_run("rollback")
@@ -109,25 +109,27 @@ class Engine:
                 preflight = self._preflight(run, plan_for=lambda pre: self._rollback_plan(run, pre))
             except NothingToRollBack as exc:
                 return self._nothing_to_roll_back(run, exc.message)
-            return self._apply_plan(run, preflight, rehearse_first=rehearse_first,
-                                    allow_data_loss=allow_data_loss)
+            return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
 
     def dry_run(self, *, app_label=None, migration_name=None, allow_data_loss=False):
         targets = self._targets(app_label, migration_name)
         run = self._new_run("dry-run")
         with run.journaled(state_if_stopped=DRY_RUN_STATE):
             run.take_lock(maintenance=False)
-            preflight = self._preflight(run, plan_for=lambda pre: self._plan_and_start_state(pre, targets),
-                                        read_only=True)
+            preflight = self._preflight(
+                run, plan_for=lambda pre: self._plan_and_start_state(pre, targets), read_only=True
+            )
             if not run.plan.steps:
                 record = run.record(outcome="nothing-to-do", migrations=[])
-                return Outcome(state="Database unchanged: no migrations to apply (nothing to rehearse).",
-                               payload=record)
+                return Outcome(
+                    state="Database unchanged: no migrations to apply (nothing to rehearse).", payload=record
+                )
             self._refuse_irreversible(run.plan, undone=None)
             self._check_space(run, preflight, rehearse=True, backup=False)
             with run.timed("rehearsal"):
-                result = rehearse(backend=self.backend, plan=run.plan, allow_data_loss=allow_data_loss,
-                                  report=self.report)
+                result = rehearse(
+                    backend=self.backend, plan=run.plan, allow_data_loss=allow_data_loss, report=self.report
+                )
             return self._rehearsed(run, result)
 
     def restore(self, *, name=None, foreign=False):
@@ -159,18 +161,21 @@ class Engine:
     # --- preflight ----------------------------------------------------------------------
     @staticmethod
     def _targets(app_label, migration_name):
-        return resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
-                               app_label=app_label, migration_name=migration_name)
+        return resolve_targets(
+            MigrationLoader(None, ignore_no_migrations=True), app_label=app_label, migration_name=migration_name
+        )
 
     def _preflight(self, run, *, plan_for, read_only=False):
         """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``)."""
         records = self.journal.read_reporting(self.report)
         self._check_database(run)
-        with self.backend.read_only() if read_only else nullcontext():
-            with run.stage("preflight", "Checking the migration graph and files"):
-                preflight = self._read_migrations(records)
-                run.applied_before = preflight.applied_names
-                run.plan = plan_for(preflight)
+        with (
+            self.backend.read_only() if read_only else nullcontext(),
+            run.stage("preflight", "Checking the migration graph and files"),
+        ):
+            preflight = self._read_migrations(records)
+            run.applied_before = preflight.applied_names
+            run.plan = plan_for(preflight)
         return preflight
 
     def _check_database(self, run):
@@ -194,8 +199,8 @@ class Engine:
         drift.refuse_if_drifted()
         if drift.first_seen:
             self.report.note(
-                f"Recorded checksums of {len(drift.first_seen)} migration(s) applied earlier without "
-                "safe_migrate.", verbosity=2,
+                f"Recorded checksums of {len(drift.first_seen)} migration(s) applied earlier without safe_migrate.",
+                verbosity=2,
             )
         return Preflight(records=records, executor=executor, applied=applied, drift=drift)
 
@@ -226,8 +231,7 @@ class Engine:
                 op = step.irreversible_operations[0]
                 extra = " " + self._restore_hint(undone) if undone else ""
                 raise Refused(
-                    f"{step.name} cannot be undone ({op.description.removeprefix('Undo: ')} is "
-                    f"irreversible).{extra}"
+                    f"{step.name} cannot be undone ({op.description.removeprefix('Undo: ')} is irreversible).{extra}"
                 )
 
     def _restore_hint(self, undone):
@@ -237,8 +241,11 @@ class Engine:
         if not path or not os.path.exists(path):
             return "Its backup is gone, so --restore cannot bring back the state before it."
         added = rows_written_since(self.backend, path)
-        cost = (f"at least the {added} row(s) added since it was taken (and any changes since) would be lost"
-                if added is not None else "every change made since it was taken would be lost")
+        cost = (
+            f"at least the {added} row(s) added since it was taken (and any changes since) would be lost"
+            if added is not None
+            else "every change made since it was taken would be lost"
+        )
         return f"`safe_migrate --restore {path}` would bring back the state before that run instead; {cost}."
 
     def _warn_before_applying(self, plan):
@@ -272,11 +279,18 @@ class Engine:
         rehearsing = rehearse_first or not plan.atomic
         self._check_space(run, preflight, rehearse=rehearsing)
         self._back_up(run, preflight)
-        undone_run_counts = undone_run_counts_of(undone) if undone else None  # what the undone run left, which the rollback may drop
+        undone_run_counts = (
+            undone_run_counts_of(undone) if undone else None
+        )  # what the undone run left, which the rollback may drop
         if rehearsing:
             with run.timed("rehearsal"):
-                rehearse(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss, report=self.report,
-                         undone_run_counts=undone_run_counts)
+                rehearse(
+                    backend=self.backend,
+                    plan=plan,
+                    allow_data_loss=allow_data_loss,
+                    report=self.report,
+                    undone_run_counts=undone_run_counts,
+                )
             self.report.emit("heading", "The real database:")
         result = self._apply_real(run, allow_data_loss=allow_data_loss, undone_run_counts=undone_run_counts)
         run.committed_state = (
@@ -295,9 +309,14 @@ class Engine:
 
     def _back_up(self, run, preflight):
         with run.stage("backup", "Backing up the database"):
-            run.backup = backups.create_backup(self.backend, run_id=run.id, kind="pre-migrate",
-                                               applied=run.applied_before, checksums=preflight.drift.checksums,
-                                               report=self.report)
+            run.backup = backups.create_backup(
+                self.backend,
+                run_id=run.id,
+                kind="pre-migrate",
+                applied=run.applied_before,
+                checksums=preflight.drift.checksums,
+                report=self.report,
+            )
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
@@ -305,8 +324,13 @@ class Engine:
         plan, info = run.plan, run.backup
         try:
             with run.timed("apply"):
-                return run_plan(backend=self.backend, plan=plan, allow_data_loss=allow_data_loss,
-                                report=self.report, undone_run_counts=undone_run_counts)
+                return run_plan(
+                    backend=self.backend,
+                    plan=plan,
+                    allow_data_loss=allow_data_loss,
+                    report=self.report,
+                    undone_run_counts=undone_run_counts,
+                )
         except (MigrationFailed, DataLossRefused) as exc:
             if plan.atomic:
                 exc.state = "Database unchanged (the transaction was rolled back)."
@@ -321,8 +345,10 @@ class Engine:
                 raise  # the transaction was rolled back
             # Step by step, some migrations may be committed: put the backup back.
             self._restore_or_say(info)
-            raise MigrationFailed(f"The run was stopped ({exc.__class__.__name__}) while applying step by step.",
-                                  state=f"Database restored from {info.path}.") from exc
+            raise MigrationFailed(
+                f"The run was stopped ({exc.__class__.__name__}) while applying step by step.",
+                state=f"Database restored from {info.path}.",
+            ) from exc
 
     def _verify(self, run):
         with run.stage("verify", "Verifying the database after commit"):
@@ -332,7 +358,8 @@ class Engine:
                 run.committed_state = None  # the commit is undone: the state is the restored backup's
                 raise MigrationFailed(
                     f"The database failed its integrity check after the commit ({problems[0]}); it was "
-                    f"restored from {run.backup.path}.", state=f"Database restored from {run.backup.path}.",
+                    f"restored from {run.backup.path}.",
+                    state=f"Database restored from {run.backup.path}.",
                 )
 
     def _restore_after_failure(self, info):
@@ -356,24 +383,35 @@ class Engine:
         plan, undone = run.plan, preflight.undone
         after_keys = [tuple(n.split(".", 1)) for n in result.applied_after]
         return run.record(
-            direction=plan.direction, outcome="applied", migrations=plan.names,
+            direction=plan.direction,
+            outcome="applied",
+            migrations=plan.names,
             targets=[list(t) for t in plan.targets] if plan.targets else [],
             rolls_back=undone["id"] if undone else None,
             backup=run.backup_entry(),
-            applied_before=run.applied_before, applied_after=result.applied_after,
+            applied_before=run.applied_before,
+            applied_after=result.applied_after,
             checksums=drifts.checksums_of(preflight.executor.loader, after_keys),
-            migration_timings=result.timings, check_timings=result.check_timings,
-            rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
-            smoke=result.smoke, atomic=plan.atomic,
+            migration_timings=result.timings,
+            check_timings=result.check_timings,
+            rows_before=result.comparison.rows_before,
+            rows_after=result.comparison.rows_after,
+            smoke=result.smoke,
+            atomic=plan.atomic,
             allowed_losses=[loss.sentence() for loss in result.comparison.losses],
             counts_after=result.counts_after,
         )
 
     @staticmethod
     def _nothing_to_apply(run, preflight):
-        record = run.record(direction="none", outcome="nothing-to-do", migrations=[],
-                            applied_before=run.applied_before, applied_after=run.applied_before,
-                            checksums=preflight.drift.checksums)
+        record = run.record(
+            direction="none",
+            outcome="nothing-to-do",
+            migrations=[],
+            applied_before=run.applied_before,
+            applied_after=run.applied_before,
+            checksums=preflight.drift.checksums,
+        )
         return Outcome(state="Database unchanged: no migrations to apply.", payload=record)
 
     @staticmethod
@@ -385,15 +423,21 @@ class Engine:
     def _rehearsed(run, result):
         plan = run.plan
         record = run.record(
-            direction=plan.direction, outcome="rehearsed", migrations=plan.names,
-            migration_timings=result.timings, check_timings=result.check_timings,
-            rows_before=result.comparison.rows_before, rows_after=result.comparison.rows_after,
-            smoke=result.smoke, atomic=plan.atomic,
+            direction=plan.direction,
+            outcome="rehearsed",
+            migrations=plan.names,
+            migration_timings=result.timings,
+            check_timings=result.check_timings,
+            rows_before=result.comparison.rows_before,
+            rows_after=result.comparison.rows_after,
+            smoke=result.smoke,
+            atomic=plan.atomic,
         )
         return Outcome(
             state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would "
-                  f"{'be unapplied' if plan.direction == 'backwards' else 'apply'}.",
-            payload=record, summary=run_summary(result),
+            f"{'be unapplied' if plan.direction == 'backwards' else 'apply'}.",
+            payload=record,
+            summary=run_summary(result),
         )
 
     # --- restore ------------------------------------------------------------------------
@@ -427,13 +471,17 @@ class Engine:
         if not name:
             raise UsageError("--foreign goes with --restore PATH: name the file to restore.")
         if not self.interactive:
-            raise Refused("--foreign needs an interactive confirmation (the operator types the file's name), so it cannot "
-                          "run with --noinput; run it again without --noinput.")
+            raise Refused(
+                "--foreign needs an interactive confirmation (the operator types the file's name), so it cannot "
+                "run with --noinput; run it again without --noinput."
+            )
         chosen = backups.find_backup(self.backend, name, records)
         problems = self.backend.foreign_backup_problems(chosen.path)
         if problems:
-            raise Refused(f"The file {chosen.path} cannot be restored: {problems[0]}; nothing was changed. "
-                          "Choose another file (see `safe_migrate --list-backups`).")
+            raise Refused(
+                f"The file {chosen.path} cannot be restored: {problems[0]}; nothing was changed. "
+                "Choose another file (see `safe_migrate --list-backups`)."
+            )
         chosen.sha256 = backups.sha256_file(chosen.path)
         return chosen
 
@@ -444,7 +492,8 @@ class Engine:
             if not self.confirm(
                 f"{chosen.path} is a foreign file: safe_migrate cannot vouch for it ({why}). "
                 f"Replace the database {self.backend.label} with it? Rows written since it was made are kept only "
-                f"in the safety backup.", expect=typed,
+                f"in the safety backup.",
+                expect=typed,
             ):
                 raise Refused(f"Restore cancelled (the name {typed!r} was not typed); nothing was changed.")
         elif self.interactive and not self.confirm(
@@ -459,26 +508,32 @@ class Engine:
             safety = self._safety_backup(run)
         run.extra["safety_backup"] = {"path": safety.path, "sha256": safety.sha256, "verified": safety.verified}
         if foreign and backups.sha256_file(chosen.path) != chosen.sha256:
-            raise Refused(f"The file {chosen.path} changed after it was confirmed; nothing was restored. "
-                          "Run the restore again.", state=f"Database unchanged; a safety backup is in {safety.path}.")
+            raise Refused(
+                f"The file {chosen.path} changed after it was confirmed; nothing was restored. Run the restore again.",
+                state=f"Database unchanged; a safety backup is in {safety.path}.",
+            )
         with run.stage("restore", f"Restoring {os.path.basename(chosen.path)}"):
             self.backend.restore_from(chosen.path, report=self.report)
         with run.stage("verify", "Verifying the restored database"):
             problems = self.backend.quick_check()
         if problems:
-            raise MigrationFailed(f"The restored database failed its integrity check ({problems[0]}).",
-                                  state=f"Database restored from {chosen.path}, but it failed the check; "
-                                        f"the previous state is in {safety.path}.")
+            raise MigrationFailed(
+                f"The restored database failed its integrity check ({problems[0]}).",
+                state=f"Database restored from {chosen.path}, but it failed the check; "
+                f"the previous state is in {safety.path}.",
+            )
         if foreign:
             # A foreign file has no sidecar to trust: read its state from the restored database,
             # and leave the migration files' checksums to be recorded on first sight.
             applied, checksums = self._applied_now(), None
         else:
             applied, checksums = chosen.applied, chosen.checksums
-        record = run.record(outcome="applied", migrations=[], backup=run.backup_entry(),
-                            applied_after=applied, checksums=checksums)
-        return Outcome(state=f"Database restored from {chosen.path}; the previous state is kept in "
-                             f"{safety.path}.", payload=record)
+        record = run.record(
+            outcome="applied", migrations=[], backup=run.backup_entry(), applied_after=applied, checksums=checksums
+        )
+        return Outcome(
+            state=f"Database restored from {chosen.path}; the previous state is kept in {safety.path}.", payload=record
+        )
 
     def _applied_now(self):
         try:
@@ -496,23 +551,34 @@ class Engine:
     def _safety_backup(self, run):
         if self.backend.exists() and not self.backend.quick_check():
             applied = self._applied_now() or []
-            return backups.create_backup(self.backend, run_id=run.id, kind="safety", applied=applied,
-                                         checksums=recorded_checksums(self.journal.records()),
-                                         report=self.report)
+            return backups.create_backup(
+                self.backend,
+                run_id=run.id,
+                kind="safety",
+                applied=applied,
+                checksums=recorded_checksums(self.journal.records()),
+                report=self.report,
+            )
         # The current database is damaged (or missing): keep its bytes as they are, unverified.
         return backups.byte_copy(self.backend, run_id=run.id)
 
     # --- prune ---------------------------------------------------------------------------
     @staticmethod
     def _prune_payload(decision):
-        return {"kept": [b.path for b in decision.kept], "reasons": decision.reasons,
-                "not_counted": decision.left_alone}
+        return {
+            "kept": [b.path for b in decision.kept],
+            "reasons": decision.reasons,
+            "not_counted": decision.left_alone,
+        }
 
     def _nothing_to_prune(self, decision, lines):
         extra = f" and {len(decision.reasons)} beyond them (reasons above)" if decision.reasons else ""
-        return Outcome(state=f"Backups unchanged: kept {len(decision.kept)} backup(s), the newest "
-                             f"{decision.newest} verified{extra}; nothing to delete.",
-                       payload={"deleted": [], **self._prune_payload(decision)}, summary=lines)
+        return Outcome(
+            state=f"Backups unchanged: kept {len(decision.kept)} backup(s), the newest "
+            f"{decision.newest} verified{extra}; nothing to delete.",
+            payload={"deleted": [], **self._prune_payload(decision)},
+            summary=lines,
+        )
 
     def _confirm_prune(self, decision, lines):
         if self.interactive and not self.confirm(
@@ -524,13 +590,21 @@ class Engine:
         for info in decision.delete:
             backups.delete_backup(info)
             self.report.note(f"Deleted {info.path}")
-        record = run.record(outcome="applied", migrations=[],
-                            deleted=[b.path for b in decision.delete], kept=[b.path for b in decision.kept],
-                            kept_reasons=decision.reasons, not_counted=decision.left_alone)
+        record = run.record(
+            outcome="applied",
+            migrations=[],
+            deleted=[b.path for b in decision.delete],
+            kept=[b.path for b in decision.kept],
+            kept_reasons=decision.reasons,
+            not_counted=decision.left_alone,
+        )
         extra = f" + {len(decision.reasons)} beyond them" if decision.reasons else ""
-        return Outcome(state=f"Database unchanged; deleted {len(decision.delete)} backup(s), kept "
-                             f"{len(decision.kept)} (the newest {decision.newest} verified{extra}).",
-                       payload={**record, "reasons": decision.reasons}, summary=lines)
+        return Outcome(
+            state=f"Database unchanged; deleted {len(decision.delete)} backup(s), kept "
+            f"{len(decision.kept)} (the newest {decision.newest} verified{extra}).",
+            payload={**record, "reasons": decision.reasons},
+            summary=lines,
+        )
 
 
 def _targets_before(undone, graph):

@@ -11,6 +11,7 @@ Kinds:
   warning    something the operator should know   (message; shown at every verbosity, also
              collected in ``Reporter.warnings`` for the journal record)
 """
+
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field

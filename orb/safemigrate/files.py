@@ -3,6 +3,7 @@ symbolic link, never under a predictable temporary name), durable (fsync of file
 the folders holding a rename), and their sha256.  Backups hold the whole record, password
 hashes and live session keys; the journal and the lock decide what is restored.
 """
+
 import errno
 import hashlib
 import os
@@ -41,8 +42,11 @@ def open_private(path, flags):
     fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
     try:
         info = os.fstat(fd)
-        if stat.S_IMODE(info.st_mode) != PRIVATE_FILE and info.st_uid == os.geteuid() and flags & (
-                os.O_WRONLY | os.O_RDWR):
+        if (
+            stat.S_IMODE(info.st_mode) != PRIVATE_FILE
+            and info.st_uid == os.geteuid()
+            and flags & (os.O_WRONLY | os.O_RDWR)
+        ):
             os.fchmod(fd, PRIVATE_FILE)
     except BaseException:
         os.close(fd)

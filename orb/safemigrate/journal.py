@@ -7,19 +7,20 @@ records around it; the next append starts on a new line.
 The journal is private (0600, in a folder created 0700) and is never opened through a
 symbolic link (``files.open_private``).
 """
+
 import getpass
 import json
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .files import is_symlink_error, makedirs_private, open_private
 
 
 def now_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def who():
@@ -31,7 +32,7 @@ def who():
 
 
 def new_run_id():
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -62,8 +63,10 @@ class Journal:
     def symlink_problem(self):
         """A sentence when the journal's path is a symbolic link (never followed), else None."""
         if os.path.islink(self.path):
-            return (f"The journal {self.path} is a symbolic link, which safe_migrate never follows; "
-                    "move it away (keep its target if it is the real journal) and run again.")
+            return (
+                f"The journal {self.path} is a symbolic link, which safe_migrate never follows; "
+                "move it away (keep its target if it is the real journal) and run again."
+            )
         return None
 
     def read(self):
@@ -73,8 +76,9 @@ class Journal:
         except FileNotFoundError:
             return result
         except OSError as exc:
-            reason = ("it is a symbolic link, which is never followed" if is_symlink_error(exc)
-                      else exc.strerror or str(exc))
+            reason = (
+                "it is a symbolic link, which is never followed" if is_symlink_error(exc) else exc.strerror or str(exc)
+            )
             result.problems.append(f"The journal {self.path} was not read ({reason}).")
             return result
         with os.fdopen(fd, "rb") as handle:
@@ -121,8 +125,11 @@ def _is_str_dict(value):
 
 
 def _is_backup_entry(value):
-    return isinstance(value, dict) and isinstance(value.get("path"), str) and isinstance(
-        value.get("sha256"), (str, type(None)))
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("path"), str)
+        and isinstance(value.get("sha256"), (str, type(None)))
+    )
 
 
 # Fields the engine reads back, and the shape each must have when present and not null.

@@ -9,6 +9,8 @@ over, never obeyed.  This is sturdier than judging staleness by pid alone (pids 
 The lock file is private (0600, its folder created 0700) and never opened through a
 symbolic link (the backend's ``check_writable`` refuses a state folder others can write to).
 """
+
+import contextlib
 import fcntl
 import json
 import os
@@ -148,10 +150,8 @@ class FileLock:
     def release(self):
         if self.fd is None:
             return
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        except FileNotFoundError:
-            pass
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
         self.fd = None

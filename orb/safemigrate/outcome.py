@@ -1,6 +1,7 @@
 """What a mode returns to the command: the state line, the lines before it, and the JSON document.
 
 A mode that returns an Outcome succeeded (exit 0); every other ending is a SafeMigrateError."""
+
 from dataclasses import dataclass, field
 
 
@@ -21,8 +22,10 @@ def run_summary(result):
             lines.append(f"  {table}: {b if b is not None else '-'} -> {a if a is not None else '-'} rows")
     if lines:
         lines.insert(0, "Rows that changed:")
-    lines.append(f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
-                 f"{data_summary(result.comparison.losses)}, smoke {result.smoke}.")
+    lines.append(
+        f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
+        f"{data_summary(result.comparison.losses)}, smoke {result.smoke}."
+    )
     return lines
 
 

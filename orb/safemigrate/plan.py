@@ -1,4 +1,5 @@
 """What a run will do: the migrations, their direction, operations, destructive steps and SQL."""
+
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -168,11 +169,17 @@ def build_plan(executor, targets):
     raw = executor.migration_plan(targets)
     loader = executor.loader
     steps = [
-        Step(migration=migration, backwards=backwards,
-             operations=describe_operations(
-                 migration, backwards=backwards,
-                 state=loader.project_state((migration.app_label, migration.name), at_end=False)
-                 if _needs_state(migration) else None))
+        Step(
+            migration=migration,
+            backwards=backwards,
+            operations=describe_operations(
+                migration,
+                backwards=backwards,
+                state=loader.project_state((migration.app_label, migration.name), at_end=False)
+                if _needs_state(migration)
+                else None,
+            ),
+        )
         for migration, backwards in raw
     ]
     return Plan(targets=targets, steps=steps)
@@ -227,6 +234,7 @@ def rewritten_tables(plan, state, *, rewrites):
                 return None  # unknown: assume the largest table
             model_state = state.models.get((step.migration.app_label, (model_name or "").lower()))
             if model_state is not None:
-                tables.add(model_state.options.get("db_table")
-                           or f"{step.migration.app_label}_{model_state.name_lower}")
+                tables.add(
+                    model_state.options.get("db_table") or f"{step.migration.app_label}_{model_state.name_lower}"
+                )
     return sorted(tables)

@@ -8,6 +8,7 @@ compared, with tables and columns followed through renames (``RenameModel``,
 state rather than by name.  Inserted rows are fine;
 fewer rows, a dropped column holding values, or values turned NULL are losses.
 """
+
 from dataclasses import dataclass, field
 
 from django.db import migrations as ops
@@ -65,7 +66,7 @@ def snapshot(connection, *, internal_tables=()):
             parts = ["COUNT(*)"] + [f"COUNT({quote(connection, c)})" for c in nullable]
             cursor.execute(f"SELECT {', '.join(parts)} FROM {quote(connection, table)}")
             row = cursor.fetchone()
-            counted = dict(zip(nullable, row[1:]))
+            counted = dict(zip(nullable, row[1:], strict=False))
             values = {col.name: counted.get(col.name, row[0]) for col in description}
             counts[table] = TableCounts(rows=row[0], values=values)
     return counts
@@ -88,7 +89,7 @@ def _renames(plan):
     for step in plan.steps:
         app = step.migration.app_label
         operations = step.migration.operations
-        for operation in (reversed(operations) if step.backwards else operations):
+        for operation in reversed(operations) if step.backwards else operations:
             if isinstance(operation, ops.RenameModel):
                 old, new = operation.old_name_lower, operation.new_name_lower
                 yield ("model", app, None, *((new, old) if step.backwards else (old, new)))
@@ -160,8 +161,7 @@ def compare(*, before, after, state_before, state_after, plan, undone_run_counts
     )
     layout_before = _layout(state_before)
     after_by_model = {
-        key: (table, {name: col for col, name in cols.items()})
-        for table, (key, cols) in _layout(state_after).items()
+        key: (table, {name: col for col, name in cols.items()}) for table, (key, cols) in _layout(state_after).items()
     }
     models, fields = follow_identities(layout_before, plan)
 
@@ -194,8 +194,14 @@ def compare(*, before, after, state_before, state_after, plan, undone_run_counts
             if target is not None and column in columns:
                 new_model, new_field = fields[(model_key, columns[column])]
                 new_column = target[1].get(new_field) if new_model == models[model_key] else None
-            loss = _column_loss(table=table, column=column, new_column=new_column, counts=counts,
-                                counts_after=counts_after, allowed=allowed)
+            loss = _column_loss(
+                table=table,
+                column=column,
+                new_column=new_column,
+                counts=counts,
+                counts_after=counts_after,
+                allowed=allowed,
+            )
             if loss:
                 comparison.losses.append(loss)
     return comparison

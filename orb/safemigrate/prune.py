@@ -1,4 +1,5 @@
 """``--prune-backups``: which backups are kept (and why, beyond the newest N), deleted, or left alone."""
+
 import os
 from dataclasses import dataclass, field
 
@@ -32,8 +33,9 @@ def decide(backend, records, *, keep):
     ours = [info for info in found if info.journaled and not info.untrusted]
     usable = [info for info in ours if info.verified and backups.verify_backup(backend, info) is None]
     newest = {info.path for info in usable[:keep]}
-    decision = PruneDecision(newest=len(newest),
-                             left_alone={info.path: info.untrusted for info in found if info.untrusted})
+    decision = PruneDecision(
+        newest=len(newest), left_alone={info.path: info.untrusted for info in found if info.untrusted}
+    )
     candidate, _ = rollback_candidate(records, applied=None)
     entry = (candidate or {}).get("backup")
     next_rollback = os.path.abspath(entry["path"]) if isinstance(entry, dict) and entry.get("path") else None
@@ -42,8 +44,9 @@ def decide(backend, records, *, keep):
             decision.kept.append(info)
         elif info.path == next_rollback:
             decision.kept.append(info)
-            decision.reasons[info.path] = (f"taken by run {candidate['id']}, the run `--rollback` would undo "
-                                           "next (kept whatever N is)")
+            decision.reasons[info.path] = (
+                f"taken by run {candidate['id']}, the run `--rollback` would undo next (kept whatever N is)"
+            )
         elif not usable and info is ours[0]:
             decision.kept.append(info)
             decision.reasons[info.path] = "the newest backup (none verifies, so none is deleted for it)"

@@ -4,6 +4,7 @@ They never take the lock, never create the database file, and work while another
 holds the lock: the connection is pointed at the database read-only (or at an empty
 in-memory database when the file does not exist yet).
 """
+
 from django.db.migrations.loader import MigrationLoader
 
 from . import backup as backups
@@ -30,13 +31,17 @@ class ReadOnlyModes:
         return self.journal.read_reporting(self.report)
 
     def plan(self, *, app_label=None, migration_name=None, with_sql=True):
-        targets = resolve_targets(MigrationLoader(None, ignore_no_migrations=True),
-                                  app_label=app_label, migration_name=migration_name)
+        targets = resolve_targets(
+            MigrationLoader(None, ignore_no_migrations=True), app_label=app_label, migration_name=migration_name
+        )
         with self.backend.read_only():
             executor = new_executor(self.connection)
             check_graph(executor.loader, self.connection)
-            drift = drifts.detect(executor.loader, applied=set(executor.loader.applied_migrations),
-                                  recorded=recorded_checksums(self._records()))
+            drift = drifts.detect(
+                executor.loader,
+                applied=set(executor.loader.applied_migrations),
+                recorded=recorded_checksums(self._records()),
+            )
             for name, path in drift.changed:
                 self.report.warning(f"Drift: the applied migration {name} was edited since it was applied ({path}).")
             plan = build_plan(executor, targets)
@@ -44,11 +49,16 @@ class ReadOnlyModes:
                 collect_sql(executor, plan)
         payload = {"database": self.backend.label, "engine": self.backend.engine, **plan.to_json()}
         if not plan.steps:
-            return Outcome(state="Database unchanged: no migrations to apply.", payload=payload,
-                           summary=["No migrations to apply."])
+            return Outcome(
+                state="Database unchanged: no migrations to apply.",
+                payload=payload,
+                summary=["No migrations to apply."],
+            )
         destructive = sum(1 for s in plan.steps if s.destructive)
-        state = (f"Database unchanged: {len(plan.steps)} migration(s) would run {plan.direction}"
-                 f"{f', {destructive} destructive' if destructive else ''} (plan only).")
+        state = (
+            f"Database unchanged: {len(plan.steps)} migration(s) would run {plan.direction}"
+            f"{f', {destructive} destructive' if destructive else ''} (plan only)."
+        )
         return Outcome(state=state, payload=payload, summary=["Plan:"] + _plan_lines(plan))
 
     def status(self):
@@ -62,8 +72,11 @@ class ReadOnlyModes:
             per_app = _per_app(loader, applied)
         holder = self.backend.lock_holder()
         # The newest backup the journal says safe_migrate wrote (not hashed here: --status stays fast).
-        known = [b for b in backups.known_backups(self.backend, records)
-                 if b.journaled and backups.count_problem(b, hash_file=False) is None]
+        known = [
+            b
+            for b in backups.known_backups(self.backend, records)
+            if b.journaled and backups.count_problem(b, hash_file=False) is None
+        ]
         last = records[-1] if records else None
         warnings = [f"{name} was edited since it was applied ({path})" for name, path in drift.changed]
         warnings += [f"{name} is applied but its file is missing" for name in drift.missing]
@@ -80,8 +93,9 @@ class ReadOnlyModes:
             "drift": warnings,
             "journal": self.journal.path,
         }
-        lines = _status_lines(info, exists=exists, per_app=per_app, last=last, known=known, holder=holder,
-                              warnings=warnings)
+        lines = _status_lines(
+            info, exists=exists, per_app=per_app, last=last, known=known, holder=holder, warnings=warnings
+        )
         pending_count = len(payload["pending"])
         if not exists:
             state = "Database not created yet: run `manage.py safe_migrate` to create it."
@@ -101,8 +115,11 @@ class ReadOnlyModes:
             entry.setdefault("migrations", [])
             runs.append(entry)
         lines = [_run_line(r) for r in records] or ["No runs recorded."]
-        return Outcome(state=f"Database unchanged: {len(runs)} run(s) in the journal {self.journal.path}.",
-                       payload=runs, summary=lines)
+        return Outcome(
+            state=f"Database unchanged: {len(runs)} run(s) in the journal {self.journal.path}.",
+            payload=runs,
+            summary=lines,
+        )
 
     def list_backups(self):
         """Every backup, newest first by the journal, each checked by the rule restore and prune
@@ -114,18 +131,32 @@ class ReadOnlyModes:
             problem = backups.count_problem(info)
             counted += problem is None
             lines.append(f"{info.path}")
-            lines.append(f"    {info.created_at or '?'}  {human_bytes(info.size) if info.size is not None else '?'}"
-                         f"  sha256 {(info.sha256 or '?')[:16]}  {info.kind}  {info.state_summary()}")
+            lines.append(
+                f"    {info.created_at or '?'}  {human_bytes(info.size) if info.size is not None else '?'}"
+                f"  sha256 {(info.sha256 or '?')[:16]}  {info.kind}  {info.state_summary()}"
+            )
             if problem:
                 lines.append(f"    not counted: {problem}")
-            payload.append({"path": info.path, "created_at": info.created_at, "size": info.size,
-                            "sha256": info.sha256, "state": info.applied, "kind": info.kind,
-                            "verified": info.verified and problem is None, "counted": problem is None,
-                            "problem": problem})
+            payload.append(
+                {
+                    "path": info.path,
+                    "created_at": info.created_at,
+                    "size": info.size,
+                    "sha256": info.sha256,
+                    "state": info.applied,
+                    "kind": info.kind,
+                    "verified": info.verified and problem is None,
+                    "counted": problem is None,
+                    "problem": problem,
+                }
+            )
         others = len(found) - counted
-        return Outcome(state=f"Database unchanged: {counted} backup(s)"
-                             + (f", and {others} file(s) that do not count." if others else "."),
-                       payload=payload, summary=lines or ["No backups."])
+        return Outcome(
+            state=f"Database unchanged: {counted} backup(s)"
+            + (f", and {others} file(s) that do not count." if others else "."),
+            payload=payload,
+            summary=lines or ["No backups."],
+        )
 
 
 def _plan_lines(plan):
@@ -165,16 +196,17 @@ def _per_app(loader, applied):
 
 
 def _status_lines(info, *, exists, per_app, last, known, holder, warnings):
-    lines = [
-        f"Database: {info['database']} ({info['engine']}, {human_bytes(info['size']) if exists else 'not created yet'})",
-    ]
+    size = human_bytes(info["size"]) if exists else "not created yet"
+    lines = [f"Database: {info['database']} ({info['engine']}, {size})"]
     for key, value in info.items():  # what else the backend tells about its database
         if key not in ("engine", "database", "size"):
             lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
     for app, data in per_app.items():
         pending = data["pending"]
-        lines.append(f"  {app}: {len(data['applied'])} applied, {len(pending)} pending"
-                     + (f" ({', '.join(pending)})" if pending else ""))
+        lines.append(
+            f"  {app}: {len(data['applied'])} applied, {len(pending)} pending"
+            + (f" ({', '.join(pending)})" if pending else "")
+        )
     lines.append(f"Last run: {_run_line(last) if last else 'none recorded'}")
     lines.append(f"Newest backup: {known[0].path} ({known[0].created_at})" if known else "Newest backup: none")
     lines.append(f"Run in progress: {holder.describe()}" if holder else "Run in progress: no")
@@ -188,6 +220,12 @@ def _run_line(record):
     what = f"{len(migrations)} migration(s)" if migrations else ""
     backup = record.get("backup")
     path = backup.get("path") if isinstance(backup, dict) else None
-    parts = [record.get("started_at", "?"), record.get("mode", "?"), record.get("outcome", "?"), what,
-             f"backup {path}" if path else "", record.get("error") or ""]
+    parts = [
+        record.get("started_at", "?"),
+        record.get("mode", "?"),
+        record.get("outcome", "?"),
+        what,
+        f"backup {path}" if path else "",
+        record.get("error") or "",
+    ]
     return f"{record.get('id', '?')}: " + "  ".join(p for p in parts if p)

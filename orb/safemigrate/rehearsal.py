@@ -5,6 +5,7 @@ it, ``run_plan`` runs there exactly as it will on the real database (rolled back
 the end when the plan is atomic), and the copy is dropped, also after a failure.  The
 real database is only read.
 """
+
 import time
 
 from .apply import run_plan
@@ -17,9 +18,16 @@ def rehearse(*, backend, plan, allow_data_loss, report, undone_run_counts=None, 
     target = backend.make_rehearsal_copy(report=report)
     try:
         with backend.pointed_at(target):
-            result = run_plan(backend=backend, plan=plan, allow_data_loss=allow_data_loss,
-                              report=report, commit=False, undone_run_counts=undone_run_counts,
-                              verbosity=verbosity, interactive=interactive)
+            result = run_plan(
+                backend=backend,
+                plan=plan,
+                allow_data_loss=allow_data_loss,
+                report=report,
+                commit=False,
+                undone_run_counts=undone_run_counts,
+                verbosity=verbosity,
+                interactive=interactive,
+            )
     except DataLossRefused:
         raise
     except MigrationFailed as exc:

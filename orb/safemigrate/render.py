@@ -1,7 +1,6 @@
 """Rendering engine events for a terminal, styled like Django's own ``migrate`` output."""
 
 
-
 class ProgressRenderer:
     def __init__(self, out, *, style, verbosity):
         self.out = out
@@ -72,6 +71,3 @@ class ProgressRenderer:
 
     def finish(self):
         self._close_line()
-
-
-

@@ -6,6 +6,7 @@ raises, a ``refused``/``failed`` record written by ``journaled()`` (usage errors
 and are never journaled).  ``record()`` returns the record it wrote, so nothing is read back
 from the journal (which would return the previous run's record when the append failed).
 """
+
 import os
 import time
 from contextlib import contextmanager
@@ -51,17 +52,19 @@ class Run:
             f"Took over a lock left by a run that is gone ({stale.describe()}); "
             "that run was interrupted, and the database is checked before anything else."
         )
-        self.journal.append({
-            "id": stale.run_id or f"unknown-{stale.pid}",
-            "started_at": stale.started_at,
-            "finished_at": now_iso(),
-            "mode": stale.mode,
-            "outcome": "interrupted",
-            "note": f"recorded by run {self.id}, which found its lock (pid {stale.pid}) stale",
-            "database": self.backend.label,
-            # A backup the dead run finished but never journaled counts once recorded here.
-            **backups.adopt_interrupted(self.backend, stale.run_id),
-        })
+        self.journal.append(
+            {
+                "id": stale.run_id or f"unknown-{stale.pid}",
+                "started_at": stale.started_at,
+                "finished_at": now_iso(),
+                "mode": stale.mode,
+                "outcome": "interrupted",
+                "note": f"recorded by run {self.id}, which found its lock (pid {stale.pid}) stale",
+                "database": self.backend.label,
+                # A backup the dead run finished but never journaled counts once recorded here.
+                **backups.adopt_interrupted(self.backend, stale.run_id),
+            }
+        )
 
     def release(self):
         if self.lock is not None:
@@ -108,9 +111,15 @@ class Run:
 
     def record_stop(self, *, outcome, error, state):
         """The record of a run that was refused or failed, with what it knew when it stopped."""
-        return self.record(direction=self.plan.direction if self.plan else None, outcome=outcome,
-                           migrations=self.plan.names if self.plan else [], error=error,
-                           backup=self.backup_entry(), applied_before=self.applied_before, state=state)
+        return self.record(
+            direction=self.plan.direction if self.plan else None,
+            outcome=outcome,
+            migrations=self.plan.names if self.plan else [],
+            error=error,
+            backup=self.backup_entry(),
+            applied_before=self.applied_before,
+            state=state,
+        )
 
     @contextmanager
     def journaled(self, *, state_if_stopped=None, state_if_unexpected=None):
@@ -126,14 +135,13 @@ class Run:
         except SafeMigrateError as exc:
             if self.committed_state or state_if_stopped:
                 exc.state = self.committed_state or state_if_stopped
-            self.record_stop(outcome="refused" if exc.exit_code == 3 else "failed", error=exc.message,
-                             state=exc.state)
+            self.record_stop(outcome="refused" if exc.exit_code == 3 else "failed", error=exc.message, state=exc.state)
             raise
         except BaseException as exc:  # an unexpected error or Ctrl-C: still one record, the true state
-            self.interrupted_state = self.committed_state or state_if_stopped or (
-                state_if_unexpected(self) if state_if_unexpected else None)
-            self.record_stop(outcome="failed", error=f"{exc.__class__.__name__}: {exc}",
-                             state=self.interrupted_state)
+            self.interrupted_state = (
+                self.committed_state or state_if_stopped or (state_if_unexpected(self) if state_if_unexpected else None)
+            )
+            self.record_stop(outcome="failed", error=f"{exc.__class__.__name__}: {exc}", state=self.interrupted_state)
             raise
         finally:
             self.release()

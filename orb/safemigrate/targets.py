@@ -1,4 +1,5 @@
 """Reading ``APP_LABEL [MIGRATION_NAME]`` into migration targets, as ``migrate`` does."""
+
 from django.apps import apps
 from django.db.migrations.loader import AmbiguityError
 
@@ -30,8 +31,7 @@ def resolve_targets(loader, *, app_label=None, migration_name=None):
         ) from None
     except KeyError:
         raise UsageError(
-            f"App {app_label!r} has no migration {migration_name!r}; "
-            f"see `manage.py showmigrations {app_label}`."
+            f"App {app_label!r} has no migration {migration_name!r}; see `manage.py showmigrations {app_label}`."
         ) from None
     target = (app_label, migration.name)
     # A migration replaced by a squash that is fully applied is reached through the squash.

@@ -1,4 +1,5 @@
 """End-to-end fixtures: a seeded SQLite file per test and a way to run manage.py on it."""
+
 import os
 import shutil
 import signal
@@ -26,13 +27,15 @@ class Project:
     def env(self, **extra):
         env = dict(os.environ)
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
-            "DATABASE_URL": f"sqlite:///{self.db}",
-            "ORB_SCENARIO": self.scenario,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
+                "DATABASE_URL": f"sqlite:///{self.db}",
+                "ORB_SCENARIO": self.scenario,
+                "PYTHONPATH": str(ROOT),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
         env.pop("ORB_BACKUP_DIR", None)
         env.update(self.env_extra)
         env.update({k: str(v) for k, v in extra.items()})
@@ -44,15 +47,29 @@ class Project:
     def run(self, *args, scenario=None, input=None, timeout=300, **env):
         if scenario:
             self.scenario = scenario
-        return subprocess.run(self.command(*args), cwd=ROOT, env=self.env(**env), input=input,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            self.command(*args),
+            cwd=ROOT,
+            env=self.env(**env),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def popen(self, *args, **env):
         """Start manage.py in its own session; SIGINT gets its default action in the child
         (see ``default_sigint``), so a test's Ctrl-C interrupts it whoever started pytest."""
-        return subprocess.Popen(self.command(*args), cwd=ROOT, env=self.env(**env),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, preexec_fn=default_sigint)
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=ROOT,
+            env=self.env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=default_sigint,
+        )
 
     # facts
     def hashes(self):
@@ -99,8 +116,10 @@ class Gate:
         while not self.is_reached:
             if process.poll() is not None:
                 out, err = process.communicate()
-                raise AssertionError(f"the run ended (exit {process.returncode}) before reaching the gate "
-                                     f"{self.dir}\nstdout:\n{out}\nstderr:\n{err}")
+                raise AssertionError(
+                    f"the run ended (exit {process.returncode}) before reaching the gate "
+                    f"{self.dir}\nstdout:\n{out}\nstderr:\n{err}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(f"the run never reached the gate {self.dir} within {timeout}s")
             time.sleep(0.02)
@@ -113,10 +132,10 @@ def finish(process, timeout=120):
     """Wait for a started run; kill its process group if it hangs (so a failing test never leaks it)."""
     try:
         return process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as exc:
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
-        raise AssertionError(f"the run did not finish within {timeout}s\nstdout:\n{out}\nstderr:\n{err}")
+        raise AssertionError(f"the run did not finish within {timeout}s\nstdout:\n{out}\nstderr:\n{err}") from exc
 
 
 def assert_clean(result, code):
@@ -124,7 +143,7 @@ def assert_clean(result, code):
     assert result.returncode == code, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     last = (result.stderr if code else result.stdout).strip().splitlines()[-1]
-    assert last.startswith("Database") or last.startswith("Backups"), last
+    assert last.startswith(("Database", "Backups")), last
     return last
 
 

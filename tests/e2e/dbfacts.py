@@ -3,6 +3,7 @@
 One implementation for the e2e and the fault tests (``tests/faults/helpers.py`` re-exports
 these): digests made by any of them can be compared with each other.
 """
+
 import contextlib
 import hashlib
 import json
@@ -33,8 +34,9 @@ def schema(path):
 
 def tables(path):
     """Names of the tables (not SQLite's own)."""
-    return [name for (name,) in rows(
-        path, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    return [
+        name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+    ]
 
 
 def columns(path, table):

@@ -4,6 +4,7 @@ migrated and seeded template, and the ``pg`` fixture that copies it (``CREATE DA
 TEMPLATE``).  Needs the server at 127.0.0.1:5432 (user postgres, trust auth); ``.ci/run`` starts it.
 The fixtures are made available to every e2e test by conftest.py.
 """
+
 import json
 import os
 import time
@@ -27,8 +28,9 @@ def admin():
 
 def databases(prefix):
     with admin() as conn:
-        return sorted(r[0] for r in conn.execute(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)))
+        return sorted(
+            r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,))
+        )
 
 
 def drop_database(name):
@@ -61,26 +63,40 @@ class PgProject(Project):
         return self.rows(READINGS)
 
     def columns(self, table):
-        return [r[0] for r in self.rows(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND table_name = %s ORDER BY ordinal_position", (table,))]
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name = %s ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
 
     def schema(self):
         columns = self.rows(
             "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length "
-            "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2")
+            "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"
+        )
         indexes = self.rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")
         return columns, indexes
 
     def hashes(self, *, skip=("django_migrations",)):
         """{table: md5 over every row in a fixed order} for every table but ``skip``."""
         with self.connect() as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-                "AND table_type = 'BASE TABLE'")]
-            return {t: conn.execute(
-                f'SELECT count(*), md5(coalesce(string_agg(t::text, E\'\\n\' ORDER BY t::text), \'\')) FROM "{t}" t'
-            ).fetchone() for t in tables if t not in skip}
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                    "AND table_type = 'BASE TABLE'"
+                )
+            ]
+            return {
+                t: conn.execute(
+                    f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM \"{t}\" t"
+                ).fetchone()
+                for t in tables
+                if t not in skip
+            }
 
     def applied(self):
         return {f"{a}.{n}" for a, n in self.rows("SELECT app, name FROM django_migrations")}

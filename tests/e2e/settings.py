@@ -5,6 +5,7 @@ from the package named by ORB_SCENARIO (``tests.e2e.scenarios.<name>``) or, for 
 package written by a test into a temporary directory, ORB_SCENARIO_MODULE.  This is
 how Django's own tests/migrations swaps migration sets: MIGRATION_MODULES.
 """
+
 import os
 
 # DEBUG is off here, as on board, so the project's settings need a key; set before importing them.

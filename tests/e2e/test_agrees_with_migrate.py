@@ -5,6 +5,7 @@ The app (tests/e2e/outside_app) is copied into a temporary directory on PYTHONPA
 pip would be.  Every test runs plain ``migrate`` on a copy of the same database and compares
 schema, django_migrations and rows with what safe_migrate left.
 """
+
 import os
 import re
 import shutil
@@ -60,8 +61,12 @@ def facts(db):
     """Schema, django_migrations and every row (but the time columns) of a SQLite file."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         rows = {}
         for table in tables:
             if table == "django_migrations":
@@ -79,8 +84,11 @@ def assert_same(left, right):
     mine, theirs = facts(left), facts(right)
     assert mine["schema"] == theirs["schema"]
     assert mine["applied"] == theirs["applied"]
-    differ = {t: (mine["rows"].get(t), theirs["rows"].get(t)) for t in set(mine["rows"]) | set(theirs["rows"])
-              if mine["rows"].get(t) != theirs["rows"].get(t)}
+    differ = {
+        t: (mine["rows"].get(t), theirs["rows"].get(t))
+        for t in set(mine["rows"]) | set(theirs["rows"])
+        if mine["rows"].get(t) != theirs["rows"].get(t)
+    }
     assert not differ, differ
 
 
@@ -163,14 +171,18 @@ def test_an_upgraded_package_that_reformatted_an_applied_migration_is_a_warning(
     initial = package / "migrations" / "0001_initial.py"
     reformat(initial)
     models = package / "models.py"
-    models.write_text(models.read_text().replace(
-        "name = models.CharField(max_length=50)\n    code", "name = models.CharField(max_length=80)\n    code"))
+    models.write_text(
+        models.read_text().replace(
+            "name = models.CharField(max_length=50)\n    code", "name = models.CharField(max_length=80)\n    code"
+        )
+    )
     (package / "migrations" / "0004_longer_name.py").write_text(
         "from django.db import migrations, models\n\n\n"
         "class Migration(migrations.Migration):\n"
         "    dependencies = [('outside_app', '0003_parent_code')]\n"
         "    operations = [migrations.AlterField(model_name='parent', name='name',"
-        " field=models.CharField(max_length=80))]\n")
+        " field=models.CharField(max_length=80))]\n"
+    )
     if version:
         set_version(site, version)
     else:

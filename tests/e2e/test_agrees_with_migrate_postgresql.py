@@ -6,14 +6,15 @@ deferred constraint checks; safe_migrate runs the plan in one transaction, so it
 them between migrations, or a data migration that deletes referenced rows leaves pending
 trigger events and the next ALTER TABLE of that table fails.
 """
+
 import re
 import uuid
 
 import pytest
 
-from .test_agrees_with_migrate import APP, install_outside_app, outside_env
-from .pg import PgProject, admin, drop_database
 from .conftest import assert_clean
+from .pg import PgProject, admin, drop_database
+from .test_agrees_with_migrate import APP, install_outside_app, outside_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -23,16 +24,26 @@ TIMES = {"applied", "date_joined", "last_login"}
 def facts(project):
     """Schema, applied migrations and every row (but the time columns) of a PostgreSQL database."""
     with project.connect() as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-            "AND table_type = 'BASE TABLE' ORDER BY 1")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                "AND table_type = 'BASE TABLE' ORDER BY 1"
+            )
+        ]
         rows = {}
         for table in tables:
             if table == "django_migrations":
                 continue
-            names = [r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-                "AND table_name = %s ORDER BY ordinal_position", (table,)) if r[0] not in TIMES]
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = %s ORDER BY ordinal_position",
+                    (table,),
+                )
+                if r[0] not in TIMES
+            ]
             select = ", ".join(f'"{n}"' for n in names)
             rows[table] = conn.execute(f'SELECT {select} FROM "{table}" ORDER BY {select}').fetchall()
     return {"schema": project.schema(), "applied": project.applied(), "rows": rows}
@@ -42,8 +53,11 @@ def assert_same(mine, theirs):
     a, b = facts(mine), facts(theirs)
     assert a["schema"] == b["schema"]
     assert a["applied"] == b["applied"]
-    differ = {t: (a["rows"].get(t), b["rows"].get(t)) for t in set(a["rows"]) | set(b["rows"])
-              if a["rows"].get(t) != b["rows"].get(t)}
+    differ = {
+        t: (a["rows"].get(t), b["rows"].get(t))
+        for t in set(a["rows"]) | set(b["rows"])
+        if a["rows"].get(t) != b["rows"].get(t)
+    }
     assert not differ, differ
 
 
@@ -110,7 +124,8 @@ def test_a_deferred_violation_fails_the_run_at_the_migration_that_caused_it(pg, 
         "class Migration(migrations.Migration):\n"
         "    dependencies = [('outside_app', '0001_initial')]\n"
         "    operations = [migrations.RunSQL(\"DELETE FROM outside_app_parent WHERE name LIKE 'retired%%'\","
-        " migrations.RunSQL.noop)]\n")
+        " migrations.RunSQL.noop)]\n"
+    )
     plain = plain_copy()
     before = facts(pg)
     baseline = plain_migrate(plain, **env)

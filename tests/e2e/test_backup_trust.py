@@ -5,6 +5,7 @@ the future) is never chosen by a bare ``--restore``, is refused when named, and 
 not counted.  ``--restore PATH --foreign`` restores such a file only after the operator types
 its name.
 """
+
 import json
 import os
 import shutil
@@ -31,9 +32,19 @@ def forged_database(path):
 
 def future_sidecar(backup, target):
     with open(backup + ".json", "w") as handle:
-        json.dump({"sha256": dbfacts.file_sha(target), "size": os.path.getsize(target),
-                   "created_at": "2999-01-01T00:00:00+00:00", "engine": "sqlite", "kind": "pre-migrate",
-                   "applied": [], "checksums": {}, "verified": True}, handle)
+        json.dump(
+            {
+                "sha256": dbfacts.file_sha(target),
+                "size": os.path.getsize(target),
+                "created_at": "2999-01-01T00:00:00+00:00",
+                "engine": "sqlite",
+                "kind": "pre-migrate",
+                "applied": [],
+                "checksums": {},
+                "verified": True,
+            },
+            handle,
+        )
 
 
 @pytest.fixture
@@ -120,8 +131,7 @@ def test_foreign_restore_needs_a_path_and_a_typed_confirmation(upgraded, tmp_pat
     assert "planted.db" in wrong.stderr  # the prompt names the file to type
     assert project.hashes() == before
 
-    typed = project.run("safe_migrate", "--restore", target, "--foreign", scenario="add_column",
-                        input="planted.db\n")
+    typed = project.run("safe_migrate", "--restore", target, "--foreign", scenario="add_column", input="planted.db\n")
     last = assert_clean(typed, 0)
     assert last.startswith(f"Database restored from {target}")
     assert dbfacts.rows(project.db, "SELECT x FROM forged") == [("planted",)]
@@ -140,8 +150,9 @@ def test_foreign_restore_refuses_a_file_that_is_not_a_sound_database(upgraded, t
     junk = tmp_path_factory.mktemp("elsewhere") / "notes.txt"
     junk.write_text("not a database at all\n" * 100)
     before = project.hashes()
-    result = project.run("safe_migrate", "--restore", str(junk), "--foreign", scenario="add_column",
-                         input="notes.txt\n")
+    result = project.run(
+        "safe_migrate", "--restore", str(junk), "--foreign", scenario="add_column", input="notes.txt\n"
+    )
     assert_clean(result, 3)
     assert str(junk) in result.stderr
     assert project.hashes() == before

@@ -7,6 +7,7 @@ context: a browser drops cookies marked ``Secure`` there, so the CSRF cookie wou
 the login would fail.  Debian's /usr/bin/chromium, driven by Playwright; no traffic leaves
 127.0.0.1.
 """
+
 import os
 import secrets
 import shutil
@@ -41,23 +42,29 @@ def default_signals():
 
 
 def production_env(db):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "ORB_")) and k not in ("DATABASE_URL", "PYTHONPATH")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "orb.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": f"{HOST},127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"sqlite:///{db}",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "ORB_")) and k not in ("DATABASE_URL", "PYTHONPATH")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "orb.settings",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": f"{HOST},127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": f"sqlite:///{db}",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     return env
 
 
 def manage(*args, env):
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -72,11 +79,11 @@ def wait_until_serving(process, url, timeout=60):
             return
         except urllib.error.HTTPError:
             return
-        except OSError:
+        except OSError as exc:
             if process.poll() is not None:
-                raise AssertionError(f"runserver exited {process.returncode}: {process.stdout.read()}")
+                raise AssertionError(f"runserver exited {process.returncode}: {process.stdout.read()}") from exc
             if time.monotonic() > deadline:
-                raise AssertionError("runserver never answered")
+                raise AssertionError("runserver never answered") from exc
             time.sleep(0.1)
 
 
@@ -85,13 +92,23 @@ def server(tmp_path):
     db = tmp_path / "orb.db"
     env = production_env(db)
     manage("safe_migrate", "--noinput", env=env)
-    manage("shell", "-c", "from django.contrib.auth.models import User; "
-           f"User.objects.create_superuser({USER!r}, 'chief@example.org', {PASSWORD!r})", env=env)
+    manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        f"User.objects.create_superuser({USER!r}, 'chief@example.org', {PASSWORD!r})",
+        env=env,
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True, preexec_fn=default_signals,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
     )
     try:
         wait_until_serving(process, f"http://127.0.0.1:{port}/admin/login/")
@@ -114,9 +131,14 @@ def test_login_over_plain_http_with_debug_off(server):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-proxy-server",
-                  f"--host-resolver-rules=MAP {HOST} 127.0.0.1"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-proxy-server",
+                f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
+            ],
         )
         try:
             page = browser.new_page()

@@ -1,4 +1,5 @@
 """Drift refusal for an edited applied migration, and a real third-party app's migrations."""
+
 import os
 import shutil
 from pathlib import Path
@@ -18,8 +19,7 @@ def copy_scenario(tmp_path, name):
     (package / "__init__.py").write_text("")
     source = ROOT / "tests" / "e2e" / "scenarios"
     (package / "0001_initial.py").write_text((source / "initial.py").read_text())
-    (package / "0002_reading_comment.py").write_text(
-        (source / "add_comment.py").read_text())
+    (package / "0002_reading_comment.py").write_text((source / "add_comment.py").read_text())
     return package
 
 

@@ -1,4 +1,6 @@
 """One run at a time: a second run is refused naming the holder; a dead holder's lock is taken over."""
+
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,10 +85,8 @@ def interrupt_and_check_restored(project, run, gate, *, before, schema, applied)
         assert "comment" in dbfacts.columns(project.db, "scenario_reading")
         assert "scenario.0002_nonatomic" in project.applied()
         os.kill(run.pid, signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             run.wait(timeout=60)  # the run ends on the SIGINT alone: the gate is still closed
-        except subprocess.TimeoutExpired:
-            pass
     finally:
         gate.release()  # if the SIGINT was lost, let the run finish (and the test fail on its exit)
     out, err = finish(run)

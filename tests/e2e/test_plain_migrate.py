@@ -6,6 +6,7 @@ database that did not exist is not created).  With ORB_ALLOW_PLAIN_MIGRATE=1 it 
 Django's test runner, which calls ``migrate`` on the test database it creates, keeps working
 on both engines (pytest-django does too: this suite's own test database proves it).
 """
+
 import hashlib
 import os
 import textwrap
@@ -26,7 +27,8 @@ def file_digest(path):
     digest = hashlib.sha256()
     for suffix in ("", "-wal"):
         if os.path.exists(path + suffix):
-            digest.update(open(path + suffix, "rb").read())
+            with open(path + suffix, "rb") as handle:
+                digest.update(handle.read())
     return digest.hexdigest()
 
 
@@ -79,7 +81,7 @@ def test_plain_migrate_refuses_a_real_postgresql_database(tmp_path):
         drop_database(name)
 
 
-TEST_MODULE = '''
+TEST_MODULE = """
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import TestCase
@@ -89,7 +91,7 @@ class MigratedTestDatabase(TestCase):
     def test_the_runner_migrated_its_test_database(self):
         print("TEST DATABASE", connection.settings_dict["NAME"])
         self.assertTrue(MigrationRecorder(connection).migration_qs.filter(app="fueltickets").exists())
-'''
+"""
 
 
 def write_test_module(tmp_path):

@@ -6,6 +6,7 @@ every assertion reads the database through psycopg (information_schema, row hash
 django_migrations).  Needs the server at 127.0.0.1:5432 (user postgres, trust auth);
 ``.ci/run`` starts it.
 """
+
 import json
 import os
 import signal
@@ -22,13 +23,13 @@ from .pg import SERVER, PgProject, admin, drop_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
+
 def restored_copy(pg, dump):
     """Restore ``dump`` into a new database and return a PgProject reading it (dropped by the caller)."""
     name = f"{pg.name}_chk"
     with admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    subprocess.run(["pg_restore", "--exit-on-error", "-d", f"{SERVER}/{name}", dump], check=True,
-                   capture_output=True)
+    subprocess.run(["pg_restore", "--exit-on-error", "-d", f"{SERVER}/{name}", dump], check=True, capture_output=True)
     return PgProject(pg.dir / "chk", name=name)
 
 
@@ -42,8 +43,9 @@ def test_upgrade_keeps_every_row_and_the_backup_holds_the_old_state(pg):
     assert "comment" in pg.columns("scenario_reading")
     assert pg.readings() == readings
     after = pg.hashes()
-    assert {t: h for t, h in after.items() if t != "scenario_reading"} == \
-           {t: h for t, h in before.items() if t != "scenario_reading"}
+    assert {t: h for t, h in after.items() if t != "scenario_reading"} == {
+        t: h for t, h in before.items() if t != "scenario_reading"
+    }
     assert "scenario.0002_reading_comment" in pg.applied()
     [backup] = pg.backups()
     assert os.path.basename(backup).startswith(f"{pg.name}.backup-") and backup.endswith(".dump")
@@ -149,16 +151,29 @@ def test_restore_brings_back_exactly_the_backup_and_keeps_a_safety_dump(pg):
 
 def in_apply_transaction(pg):
     """The run's Django session sits inside the apply transaction (pg_dump's session is named)."""
-    return bool(pg.rows(
-        "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
-        "AND application_name NOT LIKE '%%safe_migrate%%' AND pid <> pg_backend_pid()", (pg.name,)))
+    return bool(
+        pg.rows(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
+            "AND application_name NOT LIKE '%%safe_migrate%%' AND pid <> pg_backend_pid()",
+            (pg.name,),
+        )
+    )
 
 
 def maintenance_active(pg):
     probe = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from orb.maintenance import maintenance_active; "
-                               "print(maintenance_active())"],
-        cwd=ROOT, env=pg.env(), capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from orb.maintenance import maintenance_active; "
+            "print(maintenance_active())",
+        ],
+        cwd=ROOT,
+        env=pg.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert probe.returncode == 0, probe.stderr
     return probe.stdout.strip() == "True"
 
@@ -210,7 +225,8 @@ def test_a_leftover_rehearsal_database_is_dropped_by_the_next_run(pg):
     dead.wait()
     leftover = f"{pg.name}_orb_rehearsal_{dead.pid}"
     mark = "orb safe_migrate scratch: " + json.dumps(
-        {"database": pg.name, "kind": "rehearsal", "pid": dead.pid, "host": socket.gethostname()})
+        {"database": pg.name, "kind": "rehearsal", "pid": dead.pid, "host": socket.gethostname()}
+    )
     with admin() as conn:
         conn.execute(f'CREATE DATABASE "{leftover}"')
         # A killed run's scratch database carries its mark; only marked databases are dropped
@@ -231,6 +247,7 @@ def test_unreachable_server_is_one_clear_refusal(pg):
         assert len(lines) == 2 and "PostgreSQL server 127.0.0.1:1 is not reachable" in lines[0], result.stderr
     # The applying run is journaled as refused (one record per run), nothing else.
     import json as _json
+
     for journal in pg.state_dir.glob("*.journal.jsonl"):
         records = [_json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
         assert [r["outcome"] for r in records] == ["refused"]
@@ -265,7 +282,7 @@ def test_a_pg_dump_older_than_the_server_is_refused(pg, tmp_path):
     assert pg.hashes() == before and pg.backups() == []
 
 
-CONCURRENT_INDEX = '''from django.contrib.postgres.operations import AddIndexConcurrently
+CONCURRENT_INDEX = """from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
@@ -273,7 +290,7 @@ class Migration(migrations.Migration):
     atomic = False
     dependencies = [("scenario", "0001_initial")]
     operations = [AddIndexConcurrently("reading", models.Index(fields=["value"], name="reading_value_idx"))]
-'''
+"""
 
 
 def test_create_index_concurrently_is_rehearsed_then_applied_outside_a_transaction(pg, tmp_path):
@@ -290,8 +307,9 @@ def test_create_index_concurrently_is_rehearsed_then_applied_outside_a_transacti
     assert_clean(result, 0)
     assert "cannot run in one transaction" in result.stdout and "Rehearsal passed" in result.stdout
     assert pg.rows("SELECT indexdef FROM pg_indexes WHERE indexname = 'reading_value_idx'")
-    assert {t: h for t, h in pg.hashes().items() if t != "django_content_type"} == \
-           {t: h for t, h in before.items() if t != "django_content_type"}
+    assert {t: h for t, h in pg.hashes().items() if t != "django_content_type"} == {
+        t: h for t, h in before.items() if t != "django_content_type"
+    }
     assert "scenario.0002_reading_value_idx" in pg.applied() and pg.scratch() == []
 
 
@@ -302,8 +320,12 @@ def test_a_user_who_may_not_create_databases_is_refused_a_rehearsal(pg):
     with pg.connect() as conn:
         conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
     try:
-        result = pg.run("safe_migrate", "--dry-run", scenario="add_column",
-                        DATABASE_URL=f"postgres://{role}@127.0.0.1:5432/{pg.name}")
+        result = pg.run(
+            "safe_migrate",
+            "--dry-run",
+            scenario="add_column",
+            DATABASE_URL=f"postgres://{role}@127.0.0.1:5432/{pg.name}",
+        )
         assert_clean(result, 3)
         assert f"The PostgreSQL user {role} may not create databases" in result.stderr
         assert "CREATEDB" in result.stderr and pg.scratch() == []

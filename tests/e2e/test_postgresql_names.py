@@ -4,6 +4,7 @@ Real server, real ``manage.py safe_migrate`` subprocesses, assertions on the ser
 the live database still exists with its rows, and no scratch database is left behind.
 Also: ``foreign_backup_problems`` on real crafted dumps, and the private lock file.
 """
+
 import os
 import signal
 import stat
@@ -55,9 +56,13 @@ class NamedPg(PgProject):
     def leftovers(self):
         """Every database but the live one that starts with this test's tag, or carries a scratch mark."""
         with admin() as conn:
-            marked = [r[0] for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE %s",
-                (MARKER + "%" + self.tag + "%",))]
+            marked = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE %s",
+                    (MARKER + "%" + self.tag + "%",),
+                )
+            ]
         return sorted({*starting_with(self.tag), *marked} - {self.name})
 
 
@@ -69,13 +74,16 @@ def named(tmp_path, pg_template):
     def make(shape, *, create=True):
         unique = uuid.uuid4().hex[:4]
         name = shape(f"orb_{unique}")
-        tag = name[:name.index(unique) + len(unique)]  # every scratch name of this database starts so
+        tag = name[: name.index(unique) + len(unique)]  # every scratch name of this database starts so
         project = NamedPg(tmp_path / str(len(made)), name=name, tag=tag)
         made.append(project)
         if create:
             with admin() as conn:
-                conn.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    psycopg.sql.Identifier(project.name), psycopg.sql.Identifier(pg_template.name)))
+                conn.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        psycopg.sql.Identifier(project.name), psycopg.sql.Identifier(pg_template.name)
+                    )
+                )
         return project
 
     try:
@@ -87,6 +95,7 @@ def named(tmp_path, pg_template):
 
 
 # --- item 1: names counted in bytes --------------------------------------------------------
+
 
 def sixty_three_bytes(tag):
     name = f"{tag}_" + "é" * 27  # 9 + 54 bytes: 36 characters, 63 bytes
@@ -112,8 +121,7 @@ def test_dry_run_rehearse_and_restore_keep_a_63_byte_database(named):
     assert_clean(restored, 0)
     assert pg.exists() and "comment" not in pg.columns("scenario_reading")
     assert pg.hashes() == before and pg.readings() == readings and pg.leftovers() == []
-    comment = pg.rows("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                      (pg.name,))
+    comment = pg.rows("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (pg.name,))
     assert comment == [(None,)], "the restored live database must not carry a scratch mark"
 
 
@@ -135,8 +143,15 @@ def test_leftover_of_a_killed_dry_run_is_found_by_its_mark_and_dropped(named):
     try:
         wait_until(lambda: pg.leftovers() != [], what="the rehearsal database to be created")
         [scratch] = pg.leftovers()
-        wait_until(lambda: pg.rows("SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = "
-                                   "'idle in transaction'", (scratch,)) != [], what="the rehearsal to apply")
+        wait_until(
+            lambda: (
+                pg.rows(
+                    "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction'", (scratch,)
+                )
+                != []
+            ),
+            what="the rehearsal to apply",
+        )
     finally:
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
@@ -171,6 +186,7 @@ def test_a_database_not_marked_as_scratch_is_never_dropped(named):
 
 # --- item 3: names that pg_dump would parse as a conninfo or an option ----------------------
 
+
 @pytest.mark.parametrize("shape", [lambda tag: f"{tag}_a=b", lambda tag: f"-{tag}"], ids=["conninfo", "dash"])
 def test_backup_dry_run_and_restore_of_an_awkward_name(named, shape):
     pg = named(shape)
@@ -195,9 +211,12 @@ def test_backup_dry_run_and_restore_of_an_awkward_name(named, shape):
 
 # --- item 2 (PostgreSQL part): what a foreign dump may hold --------------------------------
 
+
 def backend_for(name):
-    connection = types.SimpleNamespace(alias="default", settings_dict={
-        "NAME": name, "USER": "postgres", "HOST": "127.0.0.1", "PORT": "5432", "OPTIONS": {}})
+    connection = types.SimpleNamespace(
+        alias="default",
+        settings_dict={"NAME": name, "USER": "postgres", "HOST": "127.0.0.1", "PORT": "5432", "OPTIONS": {}},
+    )
     return PostgreSQLBackend(connection)
 
 
@@ -214,8 +233,9 @@ def crafted(tmp_path):
         with psycopg.connect(SERVER, dbname=name, autocommit=True) as conn:
             conn.execute(statements)
         path = tmp_path / f"{name}.dump"
-        subprocess.run(["pg_dump", "-Fc", "-f", str(path), *dump_args, f"{SERVER}/{name}"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["pg_dump", "-Fc", "-f", str(path), *dump_args, f"{SERVER}/{name}"], check=True, capture_output=True
+        )
         return str(path)
 
     try:
@@ -229,8 +249,10 @@ TABLE = "CREATE TABLE reading (id serial PRIMARY KEY, name text NOT NULL CHECK (
 
 
 def test_a_clean_foreign_dump_passes(crafted, pg_template, tmp_path):
-    plain = crafted(TABLE + " INSERT INTO reading (name, v) VALUES ('a', 1); COMMENT ON TABLE reading IS 'x';"
-                    " CREATE INDEX reading_lower ON reading (lower(name));")
+    plain = crafted(
+        TABLE + " INSERT INTO reading (name, v) VALUES ('a', 1); COMMENT ON TABLE reading IS 'x';"
+        " CREATE INDEX reading_lower ON reading (lower(name));"
+    )
     assert backend_for("x").foreign_backup_problems(plain) == []
     project = str(tmp_path / "orb.dump")  # the seeded ORB template: Django tables, identities, FKs, indexes
     subprocess.run(["pg_dump", "-Fc", "-f", project, f"{SERVER}/{pg_template.name}"], check=True)
@@ -243,19 +265,27 @@ def test_a_clean_foreign_dump_passes(crafted, pg_template, tmp_path):
     assert {problem.split()[3] for problem in entries} == {"FUNCTION", "TRIGGER"}, problems
 
 
-@pytest.mark.parametrize("statements, expected", [
-    (TABLE + " CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
-             " CREATE TRIGGER t BEFORE INSERT ON reading FOR EACH ROW EXECUTE FUNCTION f();",
-     ["FUNCTION public f()", "TRIGGER public reading t"]),
-    (TABLE + " CREATE VIEW readings AS SELECT * FROM reading;", ["VIEW public readings"]),
-    (TABLE + " CREATE RULE r AS ON INSERT TO reading DO ALSO NOTHING;", ["RULE public reading r"]),
-    (TABLE + " ALTER TABLE reading ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON reading USING (true);",
-     ["POLICY public reading p"]),
-    (TABLE + " ALTER TABLE reading ALTER COLUMN v SET DEFAULT pg_catalog.pg_backend_pid();",
-     ["pg_backend_pid"]),
-    (TABLE + " ALTER TABLE reading ADD CONSTRAINT sneaky CHECK (pg_catalog.pg_sleep(0) IS NOT NULL);",
-     ["pg_sleep"]),
-])
+@pytest.mark.parametrize(
+    "statements, expected",
+    [
+        (
+            TABLE + " CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+            " CREATE TRIGGER t BEFORE INSERT ON reading FOR EACH ROW EXECUTE FUNCTION f();",
+            ["FUNCTION public f()", "TRIGGER public reading t"],
+        ),
+        (TABLE + " CREATE VIEW readings AS SELECT * FROM reading;", ["VIEW public readings"]),
+        (TABLE + " CREATE RULE r AS ON INSERT TO reading DO ALSO NOTHING;", ["RULE public reading r"]),
+        (
+            TABLE + " ALTER TABLE reading ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON reading USING (true);",
+            ["POLICY public reading p"],
+        ),
+        (TABLE + " ALTER TABLE reading ALTER COLUMN v SET DEFAULT pg_catalog.pg_backend_pid();", ["pg_backend_pid"]),
+        (
+            TABLE + " ALTER TABLE reading ADD CONSTRAINT sneaky CHECK (pg_catalog.pg_sleep(0) IS NOT NULL);",
+            ["pg_sleep"],
+        ),
+    ],
+)
 def test_a_foreign_dump_holding_more_than_tables_is_refused(crafted, statements, expected):
     problems = backend_for("x").foreign_backup_problems(crafted(statements))
     assert problems, "expected a refusal"
@@ -266,9 +296,12 @@ def test_a_foreign_dump_holding_more_than_tables_is_refused(crafted, statements,
 
 
 def test_a_check_calling_a_function_outside_the_dump_is_refused(crafted):
-    path = crafted("CREATE SCHEMA other; CREATE FUNCTION other.ok(int) RETURNS boolean LANGUAGE sql "
-                   "IMMUTABLE AS 'SELECT true'; " + TABLE +
-                   " ALTER TABLE reading ADD CONSTRAINT calls CHECK (other.ok(v));", "-n", "public")
+    path = crafted(
+        "CREATE SCHEMA other; CREATE FUNCTION other.ok(int) RETURNS boolean LANGUAGE sql "
+        "IMMUTABLE AS 'SELECT true'; " + TABLE + " ALTER TABLE reading ADD CONSTRAINT calls CHECK (other.ok(v));",
+        "-n",
+        "public",
+    )
     problems = backend_for("x").foreign_backup_problems(path)
     assert any("other.ok" in p for p in problems), problems
 
@@ -281,6 +314,7 @@ def test_a_file_that_is_no_dump_is_one_sentence(tmp_path):
 
 
 # --- the informational lock file -------------------------------------------------------------
+
 
 def test_the_lock_file_is_private_and_never_written_through_a_planted_link(tmp_path):
     victim = tmp_path / "victim"

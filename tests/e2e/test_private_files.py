@@ -1,5 +1,6 @@
 """Backups, sidecars, journal and lock are private (0600) in private folders (0700); a
 folder others can write to is refused; the journal is never followed through a symlink."""
+
 import os
 import stat
 
@@ -24,8 +25,12 @@ def test_backups_sidecars_and_journal_are_0600_in_a_0700_backup_dir(project, tmp
     assert mode(project.db + ".safe_migrate.journal.jsonl") == 0o600
     assert sorted(os.listdir(backup_dir)) == sorted([os.path.basename(backup), os.path.basename(backup) + ".json"])
     # The restore's safety backup too.
-    assert_clean(project.run("safe_migrate", "--restore", backup, "--noinput", "--backup-dir", str(backup_dir),
-                             scenario="add_column"), 0)
+    assert_clean(
+        project.run(
+            "safe_migrate", "--restore", backup, "--noinput", "--backup-dir", str(backup_dir), scenario="add_column"
+        ),
+        0,
+    )
     safety = project.journal()[-1]["safety_backup"]["path"]
     assert mode(safety) == 0o600 and mode(safety + ".json") == 0o600
 

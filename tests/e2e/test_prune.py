@@ -1,5 +1,6 @@
 """--prune-backups --keep N keeps the newest N verified backups plus the backup of the run
 --rollback would undo next (only that one), and says why it keeps each backup beyond N."""
+
 import os
 
 import pytest
@@ -8,13 +9,13 @@ from .conftest import ROOT, assert_clean
 
 pytestmark = pytest.mark.e2e
 
-FIELD = '''from django.db import migrations, models
+FIELD = """from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("scenario", "{previous}")]
     operations = [migrations.AddField("reading", "flag{n}", models.IntegerField(null=True))]
-'''
+"""
 
 
 def five_steps(tmp_path):

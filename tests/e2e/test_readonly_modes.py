@@ -1,4 +1,6 @@
 """--plan, --dry-run, --status, --history and --json: nothing changes, one JSON document."""
+
+import contextlib
 import json
 import os
 
@@ -49,10 +51,13 @@ def test_plan_and_status_never_create_a_database(empty_project):
     assert os.listdir(empty_project.dir) == []
 
 
-@pytest.mark.parametrize("mode,keys", [
-    ("--status", {"engine", "database", "applied", "pending", "latest_backup"}),
-    ("--plan", {"steps"}),
-])
+@pytest.mark.parametrize(
+    "mode,keys",
+    [
+        ("--status", {"engine", "database", "applied", "pending", "latest_backup"}),
+        ("--plan", {"steps"}),
+    ],
+)
 def test_json_documents(project, mode, keys):
     result = project.run("safe_migrate", mode, "--json", scenario="add_column")
     assert result.returncode == 0, result.stderr
@@ -132,8 +137,6 @@ def complete_records(project):
     records = []
     with open(project.db + ".safe_migrate.journal.jsonl") as handle:
         for line in handle:
-            try:
+            with contextlib.suppress(ValueError):
                 records.append(json.loads(line))
-            except ValueError:
-                pass
     return records

@@ -1,4 +1,5 @@
 """--rollback, --restore, --prune-backups and --list-backups on a real file."""
+
 import json
 import sqlite3
 
@@ -237,7 +238,7 @@ def test_prune_keeps_the_next_rollbacks_backup_and_older_runs_still_roll_back(pr
     # Both runs can be undone in turn, back to the state before the first.
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
     assert_clean(project.run("safe_migrate", "--rollback", "--noinput", scenario="two_steps"), 0)
-    assert not any(a.startswith("scenario.0002") or a.startswith("scenario.0003") for a in project.applied())
+    assert not any(a.startswith(("scenario.0002", "scenario.0003")) for a in project.applied())
     assert project.hashes() == original and dbfacts.schema(project.db) == schema
 
 

@@ -7,6 +7,7 @@ Older code on a newer database (applied migrations the code does not know) answe
 saying to deploy the matching release.  Run on a real SQLite file and on a real
 PostgreSQL database (journal in ORB_STATE_DIR).
 """
+
 import re
 import signal
 import subprocess
@@ -36,10 +37,14 @@ def default_signals():
 def running_server(project, **env):
     """``runserver`` on an OS-chosen port; yields its base URL once it has bound the socket."""
     process = subprocess.Popen(
-        project.command("runserver", "127.0.0.1:0", "--noreload"), cwd=ROOT,
+        project.command("runserver", "127.0.0.1:0", "--noreload"),
+        cwd=ROOT,
         env=project.env(DJANGO_DEBUG="1", PYTHONUNBUFFERED="1", **env),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True, preexec_fn=default_signals,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
     )
     log = []
     try:

@@ -1,4 +1,5 @@
 """Default mode on scenario migration packages: what is in the database afterwards."""
+
 import sqlite3
 
 import pytest
@@ -49,7 +50,7 @@ def test_table_rebuild_keeps_every_row(project):
     before = project.hashes()
     result = project.run("safe_migrate", "--noinput", scenario="rebuild")
     assert_clean(result, 0)
-    assert 'varchar(80)' in dbfacts.schema(project.db)["scenario_reading"]
+    assert "varchar(80)" in dbfacts.schema(project.db)["scenario_reading"]
     assert project.hashes() == before
     assert "scenario.0002_alter_reading_name" in project.applied()
 

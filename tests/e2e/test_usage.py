@@ -1,4 +1,5 @@
 """Bad usage exits 2 with one clear line, no traceback, and changes nothing."""
+
 import pytest
 
 from . import dbfacts

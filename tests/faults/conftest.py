@@ -2,6 +2,7 @@
 
 Sizes are set by environment variables; see ``helpers.py``.
 """
+
 import subprocess
 import time
 

@@ -10,6 +10,7 @@ Sizes come from the environment so a developer can run the faults quickly or har
 The e2e helpers (``Project``, ``assert_clean``, ``dbfacts``) are reused as they are; the facts
 below are dbfacts' own functions under the names the fault tests use.
 """
+
 import os
 import shutil
 import sqlite3
@@ -63,9 +64,12 @@ def leftovers(directory):
     for name in sorted(os.listdir(directory)):
         if name.endswith(".partial") or ".rehearsal-" in name or ".tmp-" in name:
             bad.append(name)
-        elif ".backup-" in name and not name.endswith(".json"):
-            if not os.path.exists(os.path.join(directory, name + ".json")):
-                bad.append(name + " (no sidecar)")
+        elif (
+            ".backup-" in name
+            and not name.endswith(".json")
+            and not os.path.exists(os.path.join(directory, name + ".json"))
+        ):
+            bad.append(name + " (no sidecar)")
     return bad
 
 
@@ -77,16 +81,23 @@ def fill_tickets(db, megabytes, *, seed=1):
     rng = random.Random(seed)
     row_bytes = 2000
     rows = max(1, megabytes * 1024 * 1024 // (row_bytes + 80))
-    insert = (f'INSERT INTO "{BIG_TABLE}" (ticket_date, consumption_gallons, engineer_name, notes) '
-              "VALUES (?, ?, ?, ?)")
+    insert = f'INSERT INTO "{BIG_TABLE}" (ticket_date, consumption_gallons, engineer_name, notes) VALUES (?, ?, ?, ?)'
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         for start in range(0, rows, 5000):
-            conn.executemany(insert, [
-                (f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}", f"{300 + i % 50}.5", f"Engineer {i % 17}",
-                 rng.randbytes(row_bytes // 2).hex())
-                for i in range(start, min(start + 5000, rows))])
+            conn.executemany(
+                insert,
+                [
+                    (
+                        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                        f"{300 + i % 50}.5",
+                        f"Engineer {i % 17}",
+                        rng.randbytes(row_bytes // 2).hex(),
+                    )
+                    for i in range(start, min(start + 5000, rows))
+                ],
+            )
         conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -12,6 +12,7 @@ modes, targets, options and bogus values:
 
 ORB_FAULTS_EXAMPLES sets how many examples (default 40).
 """
+
 import json
 import os
 import shutil
@@ -28,23 +29,70 @@ pytestmark = pytest.mark.faults
 READ_ONLY = {"--plan", "--status", "--history", "--list-backups"}
 APPLYING = {"--rollback", "--restore"}
 
-modes = st.sampled_from([
-    [], ["--plan"], ["--dry-run"], ["--rollback"], ["--status"], ["--history"], ["--list-backups"],
-    ["--restore"], ["--restore", "{backup}"], ["--restore", "{backup}.json"], ["--restore", "no-such-backup"],
-    ["--restore", "{dir}"], ["--prune-backups"], ["--plan", "--status"], ["--dry-run", "--rollback"],
-    ["--restore", "--prune-backups"],
-])
-targets = st.sampled_from([
-    [], ["scenario"], ["scenario", "zero"], ["scenario", "0001_initial"], ["scenario", "0002_reading_comment"],
-    ["scenario", "0002"], ["scenario", "bogus"], ["scenario", "__first__"], ["bogus_app"], ["bogus_app", "zero"],
-    ["fueltickets", "zero"], ["auth"], ["contenttypes", "0001_initial"], ["scenario", "0001_initial", "extra"],
-])
-options = st.lists(st.sampled_from([
-    ["--noinput"], ["--allow-data-loss"], ["--rehearse"], ["--json"], ["--keep", "1"], ["--keep", "0"],
-    ["--keep", "-3"], ["--keep", "99999999999999999999"], ["--keep", "x"], ["--database", "default"],
-    ["--database", "bogus"], ["--backup-dir", "{dir}/elsewhere"], ["--backup-dir", "{dir}"],
-    ["--backup-dir", "{db}"], ["--backup-dir", ""], ["-v", "0"], ["-v", "2"], ["-v", "3"], ["--bogus-option"],
-]), max_size=4)
+modes = st.sampled_from(
+    [
+        [],
+        ["--plan"],
+        ["--dry-run"],
+        ["--rollback"],
+        ["--status"],
+        ["--history"],
+        ["--list-backups"],
+        ["--restore"],
+        ["--restore", "{backup}"],
+        ["--restore", "{backup}.json"],
+        ["--restore", "no-such-backup"],
+        ["--restore", "{dir}"],
+        ["--prune-backups"],
+        ["--plan", "--status"],
+        ["--dry-run", "--rollback"],
+        ["--restore", "--prune-backups"],
+    ]
+)
+targets = st.sampled_from(
+    [
+        [],
+        ["scenario"],
+        ["scenario", "zero"],
+        ["scenario", "0001_initial"],
+        ["scenario", "0002_reading_comment"],
+        ["scenario", "0002"],
+        ["scenario", "bogus"],
+        ["scenario", "__first__"],
+        ["bogus_app"],
+        ["bogus_app", "zero"],
+        ["fueltickets", "zero"],
+        ["auth"],
+        ["contenttypes", "0001_initial"],
+        ["scenario", "0001_initial", "extra"],
+    ]
+)
+options = st.lists(
+    st.sampled_from(
+        [
+            ["--noinput"],
+            ["--allow-data-loss"],
+            ["--rehearse"],
+            ["--json"],
+            ["--keep", "1"],
+            ["--keep", "0"],
+            ["--keep", "-3"],
+            ["--keep", "99999999999999999999"],
+            ["--keep", "x"],
+            ["--database", "default"],
+            ["--database", "bogus"],
+            ["--backup-dir", "{dir}/elsewhere"],
+            ["--backup-dir", "{dir}"],
+            ["--backup-dir", "{db}"],
+            ["--backup-dir", ""],
+            ["-v", "0"],
+            ["-v", "2"],
+            ["-v", "3"],
+            ["--bogus-option"],
+        ]
+    ),
+    max_size=4,
+)
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +133,14 @@ def listing(directory):
 counter = iter(range(10**6))
 
 
-@settings(max_examples=env_int("ORB_FAULTS_EXAMPLES", 40), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=env_int("ORB_FAULTS_EXAMPLES", 40),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mode=modes, target=targets, extra=options)
-def test_any_command_line_exits_cleanly_and_changes_nothing_unless_it_applies(template, tmp_path, mode, target,
-                                                                              extra):
+def test_any_command_line_exits_cleanly_and_changes_nothing_unless_it_applies(template, tmp_path, mode, target, extra):
     project = fresh_copy(template, tmp_path / f"example-{next(counter)}")
     backup = project.backups()[0]
     fill = {"{backup}": backup, "{dir}": str(project.dir), "{db}": project.db}

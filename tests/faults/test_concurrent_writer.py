@@ -16,6 +16,7 @@ run was under way, and never loses a committed write:
 
 The run must apply (exit 0): another writer is warned about, never a reason to refuse or fail.
 """
+
 import subprocess
 import sys
 import time
@@ -35,8 +36,12 @@ MIGRATION = "scenario.0002_alter_ticket_engineer_name"
 
 
 def committed_markers(db):
-    return {name for (name,) in dbfacts.rows(db, f'SELECT engineer_name FROM "{BIG_TABLE}" '
-                                                 "WHERE engineer_name LIKE 'writer-%'")}
+    return {
+        name
+        for (name,) in dbfacts.rows(
+            db, f"SELECT engineer_name FROM \"{BIG_TABLE}\" WHERE engineer_name LIKE 'writer-%'"
+        )
+    }
 
 
 def reading_markers(db):
@@ -50,19 +55,23 @@ def wait_for(predicate, what, timeout=60):
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("extra,gate_on", [
-    pytest.param([], "real", id="one-transaction"),
-    pytest.param(["--rehearse"], "rehearsal", id="rehearse-first"),
-])
+@pytest.mark.parametrize(
+    "extra,gate_on",
+    [
+        pytest.param([], "real", id="one-transaction"),
+        pytest.param(["--rehearse"], "rehearsal", id="rehearse-first"),
+    ],
+)
 def test_every_committed_insert_survives_a_run(writer_template, tmp_path, extra, gate_on):
     project = copy_project(writer_template, tmp_path / "db")
     stop = tmp_path / "stop"
     gate = Gate(tmp_path / "gate", on=gate_on)
     # The writer's markers go to a file, not a pipe nobody reads until the end: a full pipe
     # would stop the writer (it blocks on print) and the test would prove nothing.
-    log = open(tmp_path / "writer.out", "w")
-    writer = subprocess.Popen([sys.executable, str(WRITER), project.db, str(stop)],
-                              stdout=log, stderr=subprocess.PIPE, text=True)
+    log = open(tmp_path / "writer.out", "w")  # noqa: SIM115 (closed in the finally below, after the writer stops)
+    writer = subprocess.Popen(
+        [sys.executable, str(WRITER), project.db, str(stop)], stdout=log, stderr=subprocess.PIPE, text=True
+    )
     run = None
     try:
         wait_for(lambda: committed_markers(project.db), "the writer's first commit")  # it is going
@@ -77,8 +86,10 @@ def test_every_committed_insert_survives_a_run(writer_template, tmp_path, extra,
             assert since_backup, "no insert was committed between the backup and the migration"
         else:
             # The migration runs on the copy; the writer keeps committing to the real database.
-            wait_for(lambda: len(committed_markers(project.db) - at_gate) >= 20,
-                     "the writer to commit while the migration runs on the rehearsal copy")
+            wait_for(
+                lambda: len(committed_markers(project.db) - at_gate) >= 20,
+                "the writer to commit while the migration runs on the rehearsal copy",
+            )
             since_backup = committed_markers(project.db) - in_backup
         released_at = time.time()
         gate.release()
@@ -108,11 +119,17 @@ def test_every_committed_insert_survives_a_run(writer_template, tmp_path, extra,
     assert any(float(t) > released_at for t in promised.values())
     assert integrity(project.db) == ["ok"]
     assert MIGRATION in project.applied()
-    assert dbfacts.rows(project.db, f"SELECT sql FROM sqlite_master WHERE name = '{BIG_TABLE}'")[0][0].count(
-        '"engineer_name" varchar(120)') == 1
+    assert (
+        dbfacts.rows(project.db, f"SELECT sql FROM sqlite_master WHERE name = '{BIG_TABLE}'")[0][0].count(
+            '"engineer_name" varchar(120)'
+        )
+        == 1
+    )
     assert "Other processes have the database open" in out
     record = project.journal()[-1]
     assert record["outcome"] == "applied" and record["migrations"] == [MIGRATION]
     during = [m for m, t in promised.items() if m not in in_backup and float(t) < run_ended_at]
-    print(f"\nwriter: {len(promised)} committed inserts, {len(since_backup)} after the backup before "
-          f"the gate opened, {len(during)} after the backup before the run ended, none lost")
+    print(
+        f"\nwriter: {len(promised)} committed inserts, {len(since_backup)} after the backup before "
+        f"the gate opened, {len(during)} after the backup before the run ended, none lost"
+    )

@@ -10,6 +10,7 @@ sidecars and journal lines.
 - A journal line half-written by a killed run is tolerated: the next run appends its record
   on a line of its own, and every complete record is still read.
 """
+
 import json
 import os
 
@@ -27,8 +28,10 @@ READ_MODES = [["--dry-run"], ["--status"], ["--history"], ["--list-backups"], ["
 
 def damage_pages(db, table):
     """Overwrite two b-tree pages of ``table`` (never page 1) with garbage."""
-    pages = [row[0] for row in dbfacts.rows(db, "SELECT pageno FROM dbstat WHERE name = ? AND pageno > 1 "
-                                                "ORDER BY pageno", (table,))]
+    pages = [
+        row[0]
+        for row in dbfacts.rows(db, "SELECT pageno FROM dbstat WHERE name = ? AND pageno > 1 ORDER BY pageno", (table,))
+    ]
     assert pages, f"{table} has no pages of its own"
     page_size = dbfacts.rows(db, "PRAGMA page_size")[0][0]
     with open(db, "r+b") as handle:
@@ -111,10 +114,21 @@ SIDECARS = {
     "empty": b"",
     "list": b"[]",
     "null": b"null",
-    "wrong-types": json.dumps({"sha256": 5, "size": "big", "created_at": 7, "applied": "scenario.0001_initial",
-                               "checksums": [1, 2], "kind": None, "verified": "yes", "path": 3}).encode(),
-    "nested-junk": json.dumps({"sha256": {"a": 1}, "size": [1], "created_at": {"x": 1},
-                               "applied": [1, None, {"a": 2}], "checksums": "abc"}).encode(),
+    "wrong-types": json.dumps(
+        {
+            "sha256": 5,
+            "size": "big",
+            "created_at": 7,
+            "applied": "scenario.0001_initial",
+            "checksums": [1, 2],
+            "kind": None,
+            "verified": "yes",
+            "path": 3,
+        }
+    ).encode(),
+    "nested-junk": json.dumps(
+        {"sha256": {"a": 1}, "size": [1], "created_at": {"x": 1}, "applied": [1, None, {"a": 2}], "checksums": "abc"}
+    ).encode(),
 }
 
 
@@ -153,14 +167,34 @@ JOURNAL_LINES = {
     "torn": b'{"id": "20250101T000000-abcdef", "mode": "upgrade", "outco',
     "binary": b"\x00\x01\x02\xff\xfe",
     "not-an-object": b"[1, 2, 3]",
-    "wrong-types": json.dumps({"id": 5, "mode": 7, "outcome": "applied", "direction": "forwards",
-                               "migrations": "scenario.0002_reading_comment", "checksums": "abc",
-                               "backup": "a string", "applied_before": 3, "applied_after": None,
-                               "started_at": 1, "finished_at": [1]}).encode(),
-    "nested-junk": json.dumps({"id": "x", "mode": "upgrade", "outcome": "applied", "direction": "forwards",
-                               "migrations": [1, None], "checksums": {"scenario.0001_initial": 5},
-                               "backup": {"path": 5, "sha256": None}, "applied_before": [None],
-                               "applied_after": "scenario.0001_initial"}).encode(),
+    "wrong-types": json.dumps(
+        {
+            "id": 5,
+            "mode": 7,
+            "outcome": "applied",
+            "direction": "forwards",
+            "migrations": "scenario.0002_reading_comment",
+            "checksums": "abc",
+            "backup": "a string",
+            "applied_before": 3,
+            "applied_after": None,
+            "started_at": 1,
+            "finished_at": [1],
+        }
+    ).encode(),
+    "nested-junk": json.dumps(
+        {
+            "id": "x",
+            "mode": "upgrade",
+            "outcome": "applied",
+            "direction": "forwards",
+            "migrations": [1, None],
+            "checksums": {"scenario.0001_initial": 5},
+            "backup": {"path": 5, "sha256": None},
+            "applied_before": [None],
+            "applied_after": "scenario.0001_initial",
+        }
+    ).encode(),
 }
 
 

@@ -8,6 +8,7 @@
   backup is left that could pass for a backup (no backup file without its sidecar, and
   ``--list-backups`` lists none).  Once space is freed the next run completes.
 """
+
 import json
 import os
 import signal
@@ -18,8 +19,19 @@ import pytest
 
 from tests.e2e import dbfacts
 
-from .helpers import (BIG_SCENARIO, BIG_TABLE, all_hashes, assert_exit, build_big_template, copy_project, db_files_digest,
-                      env_int, integrity, leftovers, state_of)
+from .helpers import (
+    BIG_SCENARIO,
+    BIG_TABLE,
+    all_hashes,
+    assert_exit,
+    build_big_template,
+    copy_project,
+    db_files_digest,
+    env_int,
+    integrity,
+    leftovers,
+    state_of,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -129,19 +141,23 @@ def journal_records(db):
 def test_disk_filling_up_mid_run_changes_nothing(disk_template, small_disk, moment):
     # Room for one run, and for the run after it next to the backup the first one kept (plus a few
     # MB for the journal and what the failed transaction leaves in the -wal until a checkpoint).
-    disk = small_disk(disk_size_mb(disk_template, preflight_needs(disk_template)[0] + os.path.getsize(disk_template)
-                                   + 4 * MB))
+    disk = small_disk(
+        disk_size_mb(disk_template, preflight_needs(disk_template)[0] + os.path.getsize(disk_template) + 4 * MB)
+    )
     project = copy_project(disk_template, disk)
     old_state, old_rows = state_of(project.db), all_hashes(project.db)
 
     run = project.popen("safe_migrate", "--noinput", PYTHONUNBUFFERED="1", ORB_SCENARIO=BIG_SCENARIO)
     output = Output(run.stdout)
     if moment == "backup":
+
         def reached():
             return "Backing up the database" in output.text
     else:
+
         def reached():
             return "Applying 1 migration(s)" in output.text
+
     paused = pause_when(run, reached)
     assert paused, f"the run never reached the {moment} stage:\n{output.text}"
     try:

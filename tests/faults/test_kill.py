@@ -10,6 +10,7 @@ completes, leaving no partial backup, no backup without its sidecar, no rehearsa
 
 Replay a failure with ORB_FAULTS_SEED=<the printed seed> (and the same ORB_FAULTS_KILL_MB).
 """
+
 import json
 import os
 import random
@@ -18,8 +19,17 @@ import time
 
 import pytest
 
-from .helpers import (BIG_SCENARIO, all_hashes, assert_clean, assert_exit, copy_project, env_int, integrity,
-                       leftovers, state_of)
+from .helpers import (
+    BIG_SCENARIO,
+    all_hashes,
+    assert_clean,
+    assert_exit,
+    copy_project,
+    env_int,
+    integrity,
+    leftovers,
+    state_of,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -60,8 +70,7 @@ def test_kill_at_seeded_moments_never_loses_data(kill_template, tmp_path):
     for number, moment in enumerate(moments):
         where = tmp_path / f"kill-{number}"
         victim_project = copy_project(kill_template, where)
-        victim = victim_project.popen("safe_migrate", "--noinput", PYTHONUNBUFFERED="1",
-                                      ORB_SCENARIO=BIG_SCENARIO)
+        victim = victim_project.popen("safe_migrate", "--noinput", PYTHONUNBUFFERED="1", ORB_SCENARIO=BIG_SCENARIO)
         launched = time.monotonic()
         time.sleep(max(0.0, moment - (time.monotonic() - launched)))
         finished_before_kill = victim.poll() is not None
@@ -76,7 +85,8 @@ def test_kill_at_seeded_moments_never_loses_data(kill_template, tmp_path):
         assert integrity(db) == ["ok"], context
         state = state_of(db)
         assert state in ((old_schema, old_applied), (new_schema, new_applied)), (
-            f"{context}: the database is neither entirely the old nor entirely the new state")
+            f"{context}: the database is neither entirely the old nor entirely the new state"
+        )
         assert all_hashes(db) == rows_before, f"{context}: rows changed"
 
         # The next run takes over the lock (if one was left) and completes.

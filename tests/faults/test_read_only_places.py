@@ -5,6 +5,7 @@ refused (exit 3) with a sentence naming what is not writable, and nothing change
 database file is byte-identical and no file appears anywhere.  The read-only modes still
 answer.
 """
+
 import os
 
 import pytest
@@ -18,13 +19,17 @@ def snapshot(*directories):
     return {str(d): sorted(os.listdir(d)) for d in directories}
 
 
-@pytest.mark.parametrize("args", [
-    ["--noinput"],
-    ["--noinput", "--rehearse"],
-    ["--dry-run"],
-    ["--rollback", "--noinput"],
-    ["--restore", "--noinput"],
-], ids=["upgrade", "rehearse", "dry-run", "rollback", "restore"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--noinput"],
+        ["--noinput", "--rehearse"],
+        ["--dry-run"],
+        ["--rollback", "--noinput"],
+        ["--restore", "--noinput"],
+    ],
+    ids=["upgrade", "rehearse", "dry-run", "rollback", "restore"],
+)
 def test_read_only_database_directory_is_refused(project, read_only_view, args):
     # A backup and a journal exist, so --rollback/--restore would have work to do.
     assert_exit(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
@@ -45,8 +50,11 @@ def test_read_only_database_directory_is_refused(project, read_only_view, args):
 
 
 @pytest.mark.parametrize("how", ["--backup-dir", "ORB_BACKUP_DIR"])
-@pytest.mark.parametrize("args", [["--noinput"], ["--rollback", "--noinput"], ["--restore", "--noinput"]],
-                         ids=["upgrade", "rollback", "restore"])
+@pytest.mark.parametrize(
+    "args",
+    [["--noinput"], ["--rollback", "--noinput"], ["--restore", "--noinput"]],
+    ids=["upgrade", "rollback", "restore"],
+)
 def test_read_only_backup_directory_is_refused(project, read_only_view, tmp_path, how, args):
     assert_exit(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
     backups = tmp_path / "backups"

@@ -6,6 +6,7 @@ nothing (no session row, no last_login).  When the run has finished, the same se
 never restarted, answers normally: the login page is 200, the login POST is 302 and
 creates its session, the dashboard is 200.
 """
+
 import http.cookiejar
 import re
 import socket
@@ -71,16 +72,24 @@ def writes(db):
 
 @pytest.fixture
 def server(project):
-    made = project.run("shell", "-c", "from django.contrib.auth.models import User; "
-                       f"User.objects.create_superuser({USER!r}, 'chief@example.org', {PASSWORD!r})")
+    made = project.run(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        f"User.objects.create_superuser({USER!r}, 'chief@example.org', {PASSWORD!r})",
+    )
     assert made.returncode == 0, made.stderr
     port = free_port()
-    process = subprocess.Popen(project.command("runserver", f"127.0.0.1:{port}", "--noreload"),
-                               # The ship's web app as deployed: the project's own settings, without
-                               # the test scenario app, so the schema guard compares the project's
-                               # migrations only (all applied) and the page before the run is 200.
-                               env=project.env(DJANGO_SETTINGS_MODULE="orb.settings", DJANGO_DEBUG="1"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        project.command("runserver", f"127.0.0.1:{port}", "--noreload"),
+        # The ship's web app as deployed: the project's own settings, without
+        # the test scenario app, so the schema guard compares the project's
+        # migrations only (all applied) and the page before the run is 200.
+        env=project.env(DJANGO_SETTINGS_MODULE="orb.settings", DJANGO_DEBUG="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

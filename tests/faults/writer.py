@@ -9,6 +9,8 @@ is printed (and flushed) only after its COMMIT returned, with the time the COMMI
 promised to keep, and when.  An insert that fails (locked, busy) is retried
 under a new marker and never printed.
 """
+
+import contextlib
 import os
 import sqlite3
 import sys
@@ -29,17 +31,18 @@ def main(db, stop_file):
                     conn.execute("BEGIN IMMEDIATE")
                     conn.execute(
                         "INSERT INTO scenario_ticket (ticket_date, consumption_gallons, engineer_name, notes) "
-                        "VALUES ('2025-01-01', '1.5', ?, 'written during a migration')", (marker,))
-                    conn.execute("INSERT INTO scenario_reading (name, value, note) VALUES (?, ?, NULL)",
-                                 (marker, number))
+                        "VALUES ('2025-01-01', '1.5', ?, 'written during a migration')",
+                        (marker,),
+                    )
+                    conn.execute(
+                        "INSERT INTO scenario_reading (name, value, note) VALUES (?, ?, NULL)", (marker, number)
+                    )
                     conn.execute("COMMIT")
                 except sqlite3.Error as exc:
                     failures += 1
                     print(f"failed {marker}: {exc}", file=sys.stderr, flush=True)
-                    try:
+                    with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
                     time.sleep(0.05)
                     continue
                 print(marker, f"{time.time():.6f}", flush=True)

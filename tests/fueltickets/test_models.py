@@ -11,8 +11,12 @@ from tests.conftest import at
 
 
 def ticket(**kwargs):
-    values = {"ticket_date": date(2025, 3, 16), "meter_start": Decimal("1000.0"),
-              "meter_end": Decimal("1450.5"), "engineer_name": "J. Smith"}
+    values = {
+        "ticket_date": date(2025, 3, 16),
+        "meter_start": Decimal("1000.0"),
+        "meter_end": Decimal("1450.5"),
+        "engineer_name": "J. Smith",
+    }
     values.update(kwargs)
     t = DailyFuelTicket(**values)
     t.save()
@@ -107,9 +111,22 @@ def test_pair_with_tickets_is_protected(active_pair):
 
 
 def test_hitch_record_with_tank_soundings(db):
-    hitch = HitchRecord.objects.create(vessel="Arrowhead", date=date(2025, 3, 10), total_fuel_gallons=Decimal("10000"), engineer_name="C. Chief")
-    FuelTankSounding.objects.create(hitch=hitch, tank_number="13", side="port", feet=4, inches=2, gallons=Decimal("2500"))
-    FuelTankSounding.objects.create(hitch=hitch, tank_number="18", side="stbd", is_day_tank=True, feet=2, inches=0, water_present="Trace", gallons=Decimal("300"))
+    hitch = HitchRecord.objects.create(
+        vessel="Arrowhead", date=date(2025, 3, 10), total_fuel_gallons=Decimal("10000"), engineer_name="C. Chief"
+    )
+    FuelTankSounding.objects.create(
+        hitch=hitch, tank_number="13", side="port", feet=4, inches=2, gallons=Decimal("2500")
+    )
+    FuelTankSounding.objects.create(
+        hitch=hitch,
+        tank_number="18",
+        side="stbd",
+        is_day_tank=True,
+        feet=2,
+        inches=0,
+        water_present="Trace",
+        gallons=Decimal("300"),
+    )
     assert hitch.tank_soundings.count() == 2
     duplicate = FuelTankSounding(hitch=hitch, tank_number="13", side="port", feet=1, inches=0, gallons=1)
     with pytest.raises(ValidationError, match="already sounded on this form"):
@@ -117,7 +134,9 @@ def test_hitch_record_with_tank_soundings(db):
 
 
 def test_hitch_end_date_before_date_is_refused(db):
-    hitch = HitchRecord(vessel="A", date=date(2025, 3, 10), end_date=date(2025, 3, 1), total_fuel_gallons=1, engineer_name="x")
+    hitch = HitchRecord(
+        vessel="A", date=date(2025, 3, 10), end_date=date(2025, 3, 1), total_fuel_gallons=1, engineer_name="x"
+    )
     with pytest.raises(ValidationError, match="end date is before the hitch date"):
         hitch.full_clean()
 

@@ -2,6 +2,7 @@
 database, which is a real SQLite file).  Tests that use it are marked ``sqlite_file``; the
 PostgreSQL pass of ``make test`` deselects them (the engine's PostgreSQL side is covered by the
 subprocess tests in tests/e2e/test_postgresql*.py)."""
+
 import pytest
 
 from .inprocess import private_db  # noqa: F401

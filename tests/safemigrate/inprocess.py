@@ -6,6 +6,7 @@ refuses a state or backup folder others can write to, such as /tmp.  ``scenario(
 scenario app of the e2e tests installed, with its migrations from tests/e2e/scenarios/<name>
 (MIGRATION_MODULES, as tests/e2e/settings.py does).
 """
+
 import io
 import json
 import os
@@ -45,8 +46,10 @@ def private_db(transactional_db, tmp_path):
 
 @contextmanager
 def scenario(name):
-    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, SCENARIO_APP],
-                           MIGRATION_MODULES={"scenario": f"tests.e2e.scenarios.{name}"}):
+    with override_settings(
+        INSTALLED_APPS=[*settings.INSTALLED_APPS, SCENARIO_APP],
+        MIGRATION_MODULES={"scenario": f"tests.e2e.scenarios.{name}"},
+    ):
         yield
 
 

@@ -1,5 +1,6 @@
 """The backend interface (issue 12): what the engine calls is declared on ``base.Backend`` and
 implemented by both backends, and nothing outside ``orb/safemigrate/backends`` names a vendor."""
+
 import ast
 import inspect
 import io
@@ -34,7 +35,8 @@ def attributes_called_on_a_backend():
                 continue
             owner = node.value
             if (isinstance(owner, ast.Name) and owner.id == "backend") or (
-                    isinstance(owner, ast.Attribute) and owner.attr == "backend"):
+                isinstance(owner, ast.Attribute) and owner.attr == "backend"
+            ):
                 names.add(node.attr)
     return names
 
@@ -68,9 +70,20 @@ def test_both_backends_implement_every_abstract_member(cls):
 
 
 def test_the_base_class_declares_the_members_the_engine_used_to_reach_around_it():
-    for name in ("table_rows", "lock_holder", "maintenance_active", "internal_tables", "backup_errors", "raw_files",
-                 "integrity_problems_in_transaction", "foreign_key_problems_in_transaction",
-                 "fire_deferred_constraints", "is_test_database", "configure_connection", "prepare_settings"):
+    for name in (
+        "table_rows",
+        "lock_holder",
+        "maintenance_active",
+        "internal_tables",
+        "backup_errors",
+        "raw_files",
+        "integrity_problems_in_transaction",
+        "foreign_key_problems_in_transaction",
+        "fire_deferred_constraints",
+        "is_test_database",
+        "configure_connection",
+        "prepare_settings",
+    ):
         assert declared(name), name
 
 
@@ -82,8 +95,12 @@ def identifiers(path):
 
 def test_no_code_outside_the_backends_names_a_database_vendor():
     vendors = ("sqlite", "postgres", "psycopg", "vendor")
-    named = sorted(f"{path.relative_to(ORB.parent)}: {name}" for path in engine_modules()
-                   for name in identifiers(path) if any(vendor in name for vendor in vendors))
+    named = sorted(
+        f"{path.relative_to(ORB.parent)}: {name}"
+        for path in engine_modules()
+        for name in identifiers(path)
+        if any(vendor in name for vendor in vendors)
+    )
     assert named == []
 
 
@@ -132,9 +149,11 @@ def test_sqlite_in_transaction_checks_find_orphans(tmp_path):
 
     path = tmp_path / "orb.db"
     raw = sqlite3.connect(path)
-    raw.executescript("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
-                      "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
-                      "INSERT INTO child VALUES (1, 99);")
+    raw.executescript(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
+        "INSERT INTO child VALUES (1, 99);"
+    )
 
     class Wrapper:
         alias = "default"

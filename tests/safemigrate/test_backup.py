@@ -50,9 +50,11 @@ def test_foreign_key_problems_of_a_committed_file(tmp_path):
 
     path = tmp_path / "orb.db"
     conn = sqlite3.connect(path)
-    conn.executescript("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
-                       "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
-                       "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);")
+    conn.executescript(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
+        "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);"
+    )
     conn.close()
     backend = SQLiteBackend(SimpleNamespace(alias="default", vendor="sqlite", settings_dict={"NAME": str(path)}))
     assert backend.foreign_key_problems() == []
@@ -102,9 +104,11 @@ def test_only_files_safe_migrate_wrote_and_journaled_count(tmp_path):
     backup.write_bytes(b"backup bytes")
     os.chmod(backup, 0o600)
     digest = sha256_file(backup)
-    records = [{"id": "r1", "mode": "upgrade", "backup": {"path": str(backup), "sha256": digest}},
-               # a restore's "backup" is the file it restored from, not one it wrote
-               {"id": "r2", "mode": "restore", "backup": {"path": str(tmp_path / "other"), "sha256": "x"}}]
+    records = [
+        {"id": "r1", "mode": "upgrade", "backup": {"path": str(backup), "sha256": digest}},
+        # a restore's "backup" is the file it restored from, not one it wrote
+        {"id": "r2", "mode": "restore", "backup": {"path": str(tmp_path / "other"), "sha256": "x"}},
+    ]
     (tmp_path / "other").write_bytes(b"restored from, never written by safe_migrate")
     os.chmod(tmp_path / "other", 0o600)
     entries = journal_backups(records)

@@ -1,5 +1,6 @@
 """``safe_migrate`` in-process through ``call_command``: exit statuses as CommandError.returncode
 (the runbook's 0/1/2/3), the state line last, one JSON document with --json, system checks."""
+
 import pytest
 from django.core import checks
 
@@ -21,7 +22,10 @@ def test_upgrade_then_nothing_to_do_then_rollback(private_db):
         assert back.last_line.startswith("Database rolled back: 2 migrations undone")
     assert columns(private_db, "scenario_reading") == []
     assert [(r["mode"], r["outcome"]) for r in journal(private_db)] == [
-        ("upgrade", "applied"), ("upgrade", "nothing-to-do"), ("rollback", "applied")]
+        ("upgrade", "applied"),
+        ("upgrade", "nothing-to-do"),
+        ("rollback", "applied"),
+    ]
 
 
 def test_nothing_to_roll_back_is_exit_0(private_db):
@@ -72,8 +76,10 @@ def test_read_only_modes(private_db):
     with scenario("add_column"):
         plan = run("--plan", "--json")
         assert plan.code == 0
-        assert [s["migration"] for s in plan.json()["steps"]] == ["scenario.0001_initial",
-                                                                   "scenario.0002_reading_comment"]
+        assert [s["migration"] for s in plan.json()["steps"]] == [
+            "scenario.0001_initial",
+            "scenario.0002_reading_comment",
+        ]
         status = run("--status")
         assert status.code == 0 and "scenario: 0 applied, 2 pending" in status.stdout
         assert run("--history").code == 0

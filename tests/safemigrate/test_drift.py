@@ -1,4 +1,5 @@
 """Drift: an applied migration file changed or missing, judged against the recorded checksums."""
+
 import pytest
 from django.db.migrations.loader import MigrationLoader
 

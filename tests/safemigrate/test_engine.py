@@ -1,5 +1,6 @@
 """The engine in-process: one record per run, returned by the run itself; refusals journaled the
 same way in every mode; the restore's question asked before the lock (and maintenance)."""
+
 import os
 
 import pytest
@@ -25,8 +26,10 @@ def test_an_upgrade_returns_the_record_it_journaled(private_db):
         outcome = engine()[0].upgrade()
     record = journal(private_db)[-1]
     assert outcome.payload["id"] == record["id"]
-    assert record["outcome"] == "applied" and record["migrations"] == ["scenario.0001_initial",
-                                                                        "scenario.0002_reading_comment"]
+    assert record["outcome"] == "applied" and record["migrations"] == [
+        "scenario.0001_initial",
+        "scenario.0002_reading_comment",
+    ]
     assert set(record["timings"]) >= {"preflight", "disk", "backup", "apply", "verify"}
     assert os.path.exists(record["backup"]["path"])
 
@@ -65,8 +68,12 @@ def test_a_run_refused_at_the_lock_is_journaled_in_every_mode(private_db, mode):
         lock.acquire(mode="upgrade", maintenance=True, run_id="other")
         try:
             runner = engine(interactive=False)[0]
-            call = {"upgrade": runner.upgrade, "dry_run": runner.dry_run, "rollback": runner.rollback,
-                    "prune": lambda: runner.prune(keep=1)}[mode]
+            call = {
+                "upgrade": runner.upgrade,
+                "dry_run": runner.dry_run,
+                "rollback": runner.rollback,
+                "prune": lambda: runner.prune(keep=1),
+            }[mode]
             with pytest.raises(Refused, match="holds the lock"):
                 call()
         finally:

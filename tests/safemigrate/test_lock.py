@@ -103,9 +103,10 @@ def test_a_state_folder_others_can_write_to_is_refused(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
-    backend = SQLiteBackend(SimpleNamespace(alias="default", vendor="sqlite",
-                                            settings_dict={"NAME": str(shared / "orb.db")}),
-                            backup_dir=str(tmp_path / "backups"))
+    backend = SQLiteBackend(
+        SimpleNamespace(alias="default", vendor="sqlite", settings_dict={"NAME": str(shared / "orb.db")}),
+        backup_dir=str(tmp_path / "backups"),
+    )
     with pytest.raises(Refused, match="writable by others"):
         backend.check_writable()
     assert os.listdir(shared) == []

@@ -1,4 +1,5 @@
 """The web app honours the lock: 503 while a run holds it with maintenance on."""
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -35,7 +36,9 @@ def test_requests_answer_503_during_maintenance_and_work_again_after(client, run
         assert b"Database maintenance in progress" in response.content
         assert response["Retry-After"] == "60"
         before = django_user_model.objects.count()
-        post = client.post("/admin/auth/user/add/", {"username": "x", "password1": "a-Long-pw-1", "password2": "a-Long-pw-1"})
+        post = client.post(
+            "/admin/auth/user/add/", {"username": "x", "password1": "a-Long-pw-1", "password2": "a-Long-pw-1"}
+        )
         assert post.status_code == 503
         assert django_user_model.objects.count() == before
         lock.release()

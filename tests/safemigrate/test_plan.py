@@ -1,4 +1,5 @@
 """What a plan says about each step: direction, destructive, runs code, irreversible, SQL, tables rewritten."""
+
 import pytest
 from django.db import connection
 
@@ -30,8 +31,11 @@ def test_a_forwards_plan_with_a_dropped_column(private_db):
         assert rewritten_tables(plan, state, rewrites=()) == []
         document = plan.to_json()
         assert document["steps"][1]["operations"][0] == {
-            "description": "Remove field note from reading", "destructive": True, "runs_code": False,
-            "reversible": True}
+            "description": "Remove field note from reading",
+            "destructive": True,
+            "runs_code": False,
+            "reversible": True,
+        }
 
 
 def test_code_and_irreversible_steps_backwards(private_db):

@@ -19,13 +19,16 @@ def test_app_and_prefix(loader):
     assert resolve_targets(loader, app_label="soundings", migration_name="zero") == [("soundings", None)]
 
 
-@pytest.mark.parametrize("app,name,message", [
-    ("nope", None, "No installed app with label 'nope'"),
-    ("soundings", "0999", "has no migration '0999'"),
-    ("auth", "000", "More than one migration"),
-    ("staticfiles", None, "does not have migrations"),
-    (None, "0001", "needs its app label"),
-])
+@pytest.mark.parametrize(
+    "app,name,message",
+    [
+        ("nope", None, "No installed app with label 'nope'"),
+        ("soundings", "0999", "has no migration '0999'"),
+        ("auth", "000", "More than one migration"),
+        ("staticfiles", None, "does not have migrations"),
+        (None, "0001", "needs its app label"),
+    ],
+)
 def test_bad_targets_are_usage_errors(loader, app, name, message):
     with pytest.raises(UsageError, match=message) as info:
         resolve_targets(loader, app_label=app, migration_name=name)

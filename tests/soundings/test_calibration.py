@@ -38,8 +38,7 @@ def test_beyond_the_table_is_an_error():
     with pytest.raises(ValidationError) as exc:
         interpolate(table=TABLE, depth=25, tank_label="9S")
     assert exc.value.messages == [
-        "9S: 2 ft 1 in is beyond the calibration table (0 ft 0 in to 2 ft 0 in); "
-        "re-sound the tank or extend the table."
+        "9S: 2 ft 1 in is beyond the calibration table (0 ft 0 in to 2 ft 0 in); re-sound the tank or extend the table."
     ]
 
 

@@ -71,30 +71,50 @@ def _bad(mutate):
 
 
 BAD_FILES = [
-    ("{\"tanks\": ", "not valid JSON at line 1 column 11 (Expecting value); fix the syntax."),
+    ('{"tanks": ', "not valid JSON at line 1 column 11 (Expecting value); fix the syntax."),
     ("[]", 'the file must be a JSON object with a "tanks" object.'),
     ({"tanks": {}}, '"tanks" is empty; the file must describe at least one tank.'),
     (_bad(lambda d: d["tanks"]["17P"].pop("name")), 'tank 17P: the required key "name" is missing.'),
-    (_bad(lambda d: d["tanks"]["17S"].__setitem__("orb_code", "D")),
-     'tank 17S: orb_code must be "C" (sludge tank, IOPP 3.1) or "I" (bilge holding tank, IOPP 3.3), got \'D\'.'),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("inches", 12)),
-     "tank 17P row 5: inches must be 0–11, got 12."),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("inches", -1)),
-     "tank 17P row 5: inches must be 0–11, got -1."),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("feet", -1)),
-     "tank 17P row 5: feet must be a whole number 0 or more, got -1."),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][4].pop("gallons")),
-     'tank 17P row 5: the required key "gallons" is missing.'),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("gallons", "lots")),
-     "tank 17P row 5: gallons must be a number 0 or more, got 'lots'."),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][5].__setitem__("gallons", 1)),
-     "tank 17P row 6: 1 gal at 0 ft 5 in is less than at the depth below it; volumes must not decrease with depth."),
-    (_bad(lambda d: d["tanks"]["17P"]["soundings"][5].update(feet=0, inches=4)),
-     "tank 17P row 6: 0 ft 4 in repeats row 5; each depth may appear once."),
-    (_bad(lambda d: d["tanks"]["17S"].__setitem__("capacity_gallons", 0)),
-     "tank 17S: capacity_gallons must be a positive number, got 0."),
-    (_bad(lambda d: d["tanks"]["17S"].__setitem__("soundings", [])),
-     "tank 17S: soundings must be a non-empty list of rows."),
+    (
+        _bad(lambda d: d["tanks"]["17S"].__setitem__("orb_code", "D")),
+        'tank 17S: orb_code must be "C" (sludge tank, IOPP 3.1) or "I" (bilge holding tank, IOPP 3.3), got \'D\'.',
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("inches", 12)),
+        "tank 17P row 5: inches must be 0–11, got 12.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("inches", -1)),
+        "tank 17P row 5: inches must be 0–11, got -1.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("feet", -1)),
+        "tank 17P row 5: feet must be a whole number 0 or more, got -1.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][4].pop("gallons")),
+        'tank 17P row 5: the required key "gallons" is missing.',
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][4].__setitem__("gallons", "lots")),
+        "tank 17P row 5: gallons must be a number 0 or more, got 'lots'.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][5].__setitem__("gallons", 1)),
+        "tank 17P row 6: 1 gal at 0 ft 5 in is less than at the depth below it; volumes must not decrease with depth.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17P"]["soundings"][5].update(feet=0, inches=4)),
+        "tank 17P row 6: 0 ft 4 in repeats row 5; each depth may appear once.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17S"].__setitem__("capacity_gallons", 0)),
+        "tank 17S: capacity_gallons must be a positive number, got 0.",
+    ),
+    (
+        _bad(lambda d: d["tanks"]["17S"].__setitem__("soundings", [])),
+        "tank 17S: soundings must be a non-empty list of rows.",
+    ),
 ]
 
 
@@ -141,8 +161,12 @@ def test_command_as_subprocess_on_a_real_file(tmp_path):
 
     def manage(*args):
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "manage.py", *args],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     migrated = manage("safe_migrate", "--noinput", "-v", "0")

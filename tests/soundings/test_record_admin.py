@@ -1,5 +1,6 @@
 """The record in the admin (issue 13): drafts, signing with the password, corrections, the
 Master's page signature, refusals written to the audit trail, corrected entries struck through."""
+
 import pytest
 from django.urls import reverse
 
@@ -52,8 +53,9 @@ def test_a_draft_is_discarded_on_its_own_page(client, officer, draft):
 def test_a_correction_in_the_admin_strikes_the_wrong_entry_through(client, officer, draft):
     sign_all([draft], officer)
     client.force_login(officer)
-    response = client.post(url("orbentry_correct", draft.pk),
-                           {"text": "17P Oily Water Tank", "reason": "wrong tank", "password": PASSWORD})
+    response = client.post(
+        url("orbentry_correct", draft.pk), {"text": "17P Oily Water Tank", "reason": "wrong tank", "password": PASSWORD}
+    )
     assert response.status_code == 302
     fix = OrbEntry.objects.get(corrects=draft)
     assert fix.is_signed and fix.correction_reason == "wrong tank"

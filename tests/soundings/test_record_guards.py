@@ -1,6 +1,7 @@
 """Append-only in the database (soundings.guards): every path that could change or delete a
 signed entry, a signature, a review, the audit trail or a sounding with entries is refused.
 The suite runs on SQLite and on PostgreSQL (make test's second pass)."""
+
 import sqlite3
 import subprocess
 
@@ -61,7 +62,7 @@ def test_orm_paths_are_refused(book):
         lambda: AuditEvent.objects.all().update(note="x"),
         lambda: AuditEvent.objects.first().delete(),
     ]
-    for index, attempt in enumerate(paths):
+    for _index, attempt in enumerate(paths):
         with pytest.raises(REFUSED), transaction.atomic():
             attempt()
     assert OrbEntry.objects.get(pk=entry.pk).text == entry.text
@@ -107,9 +108,16 @@ def test_truncate_is_refused_on_postgresql(book):
 
 def test_page_signatures_are_refused_too(book, make_officer):
     master = make_officer("master", first="B.", last="Master", rank="Master", group="Master")
-    PageSignature.objects.create(page_number=1, first_sequence=1, last_sequence=3, chain_head="0" * 64,
-                                 master=master, master_name="B. Master", master_rank="Master",
-                                 signed_at=book.signed_at)
+    PageSignature.objects.create(
+        page_number=1,
+        first_sequence=1,
+        last_sequence=3,
+        chain_head="0" * 64,
+        master=master,
+        master_name="B. Master",
+        master_rank="Master",
+        signed_at=book.signed_at,
+    )
     assert refused_in_db("UPDATE soundings_pagesignature SET master_name = 'x'")
     assert refused_in_db("DELETE FROM soundings_pagesignature")
     with pytest.raises(REFUSED), transaction.atomic():
@@ -124,10 +132,12 @@ def test_another_program_on_the_database_is_refused(tanks, officer):
     psql on PostgreSQL. (The flush after this test passes through the test-only bypass.)"""
     sounding = record_sounding(tanks["17S"], feet=1, inches=0)
     entry = sign_all(sounding.entries.all(), officer)[0]
-    statements = [f"UPDATE soundings_orbentry SET text = 'forged' WHERE id = {entry.pk}",
-                  f"DELETE FROM soundings_orbentry WHERE id = {entry.pk}",
-                  "DELETE FROM soundings_auditevent",
-                  f"DELETE FROM soundings_weeklysounding WHERE id = {sounding.pk}"]
+    statements = [
+        f"UPDATE soundings_orbentry SET text = 'forged' WHERE id = {entry.pk}",
+        f"DELETE FROM soundings_orbentry WHERE id = {entry.pk}",
+        "DELETE FROM soundings_auditevent",
+        f"DELETE FROM soundings_weeklysounding WHERE id = {sounding.pk}",
+    ]
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
         outside = sqlite3.connect(settings_dict["NAME"], timeout=10)
@@ -142,9 +152,27 @@ def test_another_program_on_the_database_is_refused(tanks, officer):
         env = {"PGPASSWORD": settings_dict.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"}
         for sql in statements:
             result = subprocess.run(
-                ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", settings_dict["HOST"] or "127.0.0.1",
-                 "-p", str(settings_dict["PORT"] or 5432), "-U", settings_dict["USER"], "-d", settings_dict["NAME"],
-                 "-c", sql], capture_output=True, text=True, env=env, timeout=60)
+                [
+                    "psql",
+                    "-X",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-h",
+                    settings_dict["HOST"] or "127.0.0.1",
+                    "-p",
+                    str(settings_dict["PORT"] or 5432),
+                    "-U",
+                    settings_dict["USER"],
+                    "-d",
+                    settings_dict["NAME"],
+                    "-c",
+                    sql,
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+            )
             assert result.returncode != 0 and "ORB append-only" in result.stderr, result.stderr
     assert OrbEntry.objects.get(pk=entry.pk).text == entry.text
     assert WeeklySounding.objects.filter(pk=sounding.pk).exists()

@@ -1,4 +1,5 @@
 """Book pages, the Master's page signature and late entries (issue 13)."""
+
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from django.urls import reverse
 
 from orb.models import VesselParticulars
 from soundings import chain, record
-from soundings.models import AuditEvent, OrbEntry, PageSignature
+from soundings.models import AuditEvent, OrbEntry
 from tests.conftest import PASSWORD, at
 
 LINES = 5
@@ -23,7 +24,10 @@ def master(make_officer):
     return make_officer("master", first="B.", last="Master", rank="Master", group="Master")
 
 
-def signed_remarks(user, days, start=at(2025, 3, 1, 12, 0)):
+FIRST_DAY = at(2025, 3, 1, 12, 0)
+
+
+def signed_remarks(user, days, start=FIRST_DAY):
     done = []
     for day in days:
         entry = OrbEntry(code="I", text=f"Remark of day {day}", instant=start + timedelta(days=day))

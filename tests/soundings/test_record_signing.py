@@ -1,4 +1,5 @@
 """Entry states, signing with the password, the Chief Engineer's review, corrections (issue 13)."""
+
 from datetime import timedelta
 
 import pytest
@@ -137,7 +138,11 @@ def test_every_step_is_in_the_audit_trail(officer, tanks):
     assert actions.count(("create", "soundings.orbentry")) == 3
     assert actions.count(("sign", "soundings.orbentry")) == 3
     sign_event = AuditEvent.objects.filter(action="sign").first()
-    assert sign_event.username == "smith" and sign_event.old_data["state"] == "draft" and sign_event.new_data["state"] == "signed"
+    assert (
+        sign_event.username == "smith"
+        and sign_event.old_data["state"] == "draft"
+        and sign_event.new_data["state"] == "signed"
+    )
     with pytest.raises(ValidationError):
         WeeklySounding.objects.all().delete()
     assert AuditEvent.objects.filter(action="refused-change", model="soundings.weeklysounding").exists()

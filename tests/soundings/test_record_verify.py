@@ -1,5 +1,6 @@
 """The hash chain and manage.py verify_orb (issue 13): an intact book, a row changed by hand
 with the triggers dropped first, missing triggers, triggers back after a migration."""
+
 import json
 import os
 import sqlite3
@@ -62,8 +63,11 @@ def test_a_changed_entry_is_named_with_what_differs(signed, no_triggers):
 
 def test_a_forged_content_and_hash_and_a_deleted_entry_are_found(signed, no_triggers):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE soundings_orbentry SET signed_content = replace(signed_content, '17S', '17P'), "
-                       "text = replace(text, '17S', '17P') WHERE id = %s", [signed[0].pk])
+        cursor.execute(
+            "UPDATE soundings_orbentry SET signed_content = replace(signed_content, '17S', '17P'), "
+            "text = replace(text, '17S', '17P') WHERE id = %s",
+            [signed[0].pk],
+        )
     result = chain.verify_book()
     assert result.broken_sequence == 1 and result.differing_fields == ["entry_hash"]
     with connection.cursor() as cursor:
@@ -74,8 +78,10 @@ def test_a_forged_content_and_hash_and_a_deleted_entry_are_found(signed, no_trig
 
 def test_missing_triggers_alone_fail_the_check(signed):
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER orb_guard_soundings_auditevent_delete"
-                       + (" ON soundings_auditevent" if connection.vendor == "postgresql" else ""))
+        cursor.execute(
+            "DROP TRIGGER orb_guard_soundings_auditevent_delete"
+            + (" ON soundings_auditevent" if connection.vendor == "postgresql" else "")
+        )
     code, state = verify_json()
     assert code == 1 and state["chain"]["ok"] and state["missing_triggers"] == ["orb_guard_soundings_auditevent_delete"]
     with pytest.raises(CommandError, match="triggers missing: orb_guard_soundings_auditevent_delete"):
@@ -114,14 +120,25 @@ def test_triggers_are_back_after_a_migration_that_rebuilds_the_table(tanks, offi
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite file changed from outside")
 def test_verify_orb_names_a_row_changed_by_hand_in_a_real_file(tmp_path):
     db = tmp_path / "orb.db"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "orb.settings",
-           "ORB_ALLOW_PLAIN_MIGRATE": "1", "PYTHONPATH": str(ROOT),
-           "DJANGO_SECRET_KEY": "verify-orb-test-only-key-0123456789-0123456789-0123456789"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DJANGO_SETTINGS_MODULE": "orb.settings",
+        "ORB_ALLOW_PLAIN_MIGRATE": "1",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SECRET_KEY": "verify-orb-test-only-key-0123456789-0123456789-0123456789",
+    }
     env.pop("ORB_GUARD_TEST_BYPASS", None)
 
     def manage(*args):
-        return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     assert manage("migrate", "--noinput", "-v", "0").returncode == 0
     script = (
@@ -139,8 +156,12 @@ def test_verify_orb_names_a_row_changed_by_hand_in_a_real_file(tmp_path):
     outside = sqlite3.connect(db)
     with pytest.raises(sqlite3.DatabaseError, match="ORB append-only"):
         outside.execute("UPDATE soundings_orbentry SET text = 'forged' WHERE sequence = 2")
-    names = [row[0] for row in outside.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                               "AND tbl_name = 'soundings_orbentry'")]
+    names = [
+        row[0]
+        for row in outside.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'soundings_orbentry'"
+        )
+    ]
     for name in names:
         outside.execute(f"DROP TRIGGER {name}")
     outside.execute("UPDATE soundings_orbentry SET text = 'Remark 2, forged' WHERE sequence = 2")

@@ -36,7 +36,9 @@ def test_code_i_tank_writes_one_remark(tanks):
     sounding = record_sounding(tanks["17P"], feet=1, inches=6, when=at(2025, 3, 16, 10, 0))
     assert entries_of(sounding) == [
         (
-            date(2025, 3, 16), "I", "",
+            date(2025, 3, 16),
+            "I",
+            "",
             "Weekly inventory of bilge water holding tank(s) (IOPP 3.3): 17P Oily Water Tank, "
             "capacity 6.08 m³, 2.34 m³ retained.",
         )
@@ -70,7 +72,9 @@ def test_predecessor_numbering_is_off_by_default_and_optional(tanks, settings):
     settings.ORB_CODE_I_ITEM_NUMBERS = True
     sounding = record_sounding(tanks["17P"], feet=1, inches=6)
     assert [e[2:] for e in entries_of(sounding)] == [
-        ("34.1", "17P Oily Water Tank"), ("34.2", "6.08 m³"), ("34.3", "2.34 m³"),
+        ("34.1", "17P Oily Water Tank"),
+        ("34.2", "6.08 m³"),
+        ("34.3", "2.34 m³"),
     ]
 
 
@@ -80,8 +84,12 @@ def test_predecessor_numbering_is_off_by_default_and_optional(tanks, settings):
         (1, 12, "Inches must be 0–11; write 12 inches as one more foot."),
         (1, -1, "Inches must be 0–11; a negative depth is not a sounding."),
         (-1, 0, "Feet cannot be negative."),
-        (3, 2, "17P: 3 ft 2 in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); "
-               "re-sound the tank or extend the table."),
+        (
+            3,
+            2,
+            "17P: 3 ft 2 in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); "
+            "re-sound the tank or extend the table.",
+        ),
     ],
 )
 def test_bad_readings_give_one_message_and_write_nothing(tanks, feet, inches, message):

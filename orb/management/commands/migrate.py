@@ -9,6 +9,7 @@ real database it refuses (exit 2) and names ``safe_migrate``.  It still runs:
 ``orb`` is an installed app, so this command replaces Django's under the same name.  The
 safe_migrate engine never calls this command: it drives ``MigrationExecutor`` itself.
 """
+
 import os
 
 from django.conf import settings

@@ -2,6 +2,7 @@
 rollback and a journal.  This module only parses arguments, calls the engine in
 ``orb.safemigrate`` and prints; see docs/DATABASE_MIGRATIONS.md for the operator's guide.
 """
+
 import json
 import sys
 import traceback
@@ -10,8 +11,8 @@ from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from orb.safemigrate.errors import Refused, SafeMigrateError, UsageError
 from orb.safemigrate.engine import Engine
+from orb.safemigrate.errors import Refused, SafeMigrateError, UsageError
 from orb.safemigrate.readonly_modes import ReadOnlyModes
 from orb.safemigrate.render import ProgressRenderer
 
@@ -30,32 +31,51 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("app_label", nargs="?", help="App to migrate (default: all apps).")
-        parser.add_argument("migration_name", nargs="?",
-                            help="Target migration (forwards or backwards); 'zero' unapplies the app.")
+        parser.add_argument(
+            "migration_name", nargs="?", help="Target migration (forwards or backwards); 'zero' unapplies the app."
+        )
         modes = parser.add_argument_group("modes (at most one; default: apply)")
         modes.add_argument("--plan", action="store_true", help="Print the plan with its SQL; change nothing.")
-        modes.add_argument("--dry-run", action="store_true",
-                           help="Preflight and a full rehearsal on a copy; the database is not changed.")
-        modes.add_argument("--rollback", action="store_true",
-                           help="Undo the most recent applied run that is not yet rolled back.")
+        modes.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Preflight and a full rehearsal on a copy; the database is not changed.",
+        )
+        modes.add_argument(
+            "--rollback", action="store_true", help="Undo the most recent applied run that is not yet rolled back."
+        )
         modes.add_argument("--status", action="store_true", help="Applied/pending migrations, database, last run.")
         modes.add_argument("--history", action="store_true", help="The journal of runs, newest first.")
         modes.add_argument("--list-backups", action="store_true", help="The backups and the state each holds.")
-        modes.add_argument("--restore", nargs="?", const=True, default=None, metavar="BACKUP",
-                           help="Restore the newest (or the named) backup after verifying it.")
-        parser.add_argument("--foreign", action="store_true",
-                            help="With --restore PATH: restore a file safe_migrate did not write (or cannot "
-                                 "vouch for), after you type its name to confirm.")
+        modes.add_argument(
+            "--restore",
+            nargs="?",
+            const=True,
+            default=None,
+            metavar="BACKUP",
+            help="Restore the newest (or the named) backup after verifying it.",
+        )
+        parser.add_argument(
+            "--foreign",
+            action="store_true",
+            help="With --restore PATH: restore a file safe_migrate did not write (or cannot "
+            "vouch for), after you type its name to confirm.",
+        )
         modes.add_argument("--prune-backups", action="store_true", help="Delete all but the newest --keep N backups.")
         parser.add_argument("--keep", type=int, metavar="N", help="With --prune-backups: how many to keep.")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
-        parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
-                            help="Do not ask for confirmation.")
-        parser.add_argument("--allow-data-loss", action="store_true",
-                            help="Allow a plan that drops rows or non-null values.")
-        parser.add_argument("--rehearse", action="store_true",
-                            help="Rehearse on a copy first, then run for real if it passed.")
-        parser.add_argument("--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database).")
+        parser.add_argument(
+            "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask for confirmation."
+        )
+        parser.add_argument(
+            "--allow-data-loss", action="store_true", help="Allow a plan that drops rows or non-null values."
+        )
+        parser.add_argument(
+            "--rehearse", action="store_true", help="Rehearse on a copy first, then run for real if it passed."
+        )
+        parser.add_argument(
+            "--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database)."
+        )
         parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
         parser.add_argument("--skip-checks", action="store_true", help="Skip Django's system checks.")
 
@@ -77,8 +97,9 @@ class Command(BaseCommand):
         self.verbosity = options["verbosity"]
         self.show_traceback = options["traceback"] or self.verbosity >= 3
         self.out = self.stderr if self.as_json else self.stdout
-        renderer = ProgressRenderer(self.out, style=self.style,
-                                    verbosity=0 if self.as_json and self.verbosity < 2 else self.verbosity)
+        renderer = ProgressRenderer(
+            self.out, style=self.style, verbosity=0 if self.as_json and self.verbosity < 2 else self.verbosity
+        )
         try:
             mode = self.mode(options)
             if not options["skip_checks"]:
@@ -87,10 +108,13 @@ class Command(BaseCommand):
         except SafeMigrateError as exc:
             return self.fail(exc, renderer)
         except KeyboardInterrupt:
-            return self.fail(SafeMigrateError("Interrupted; any open transaction was rolled back.",
-                                              state=self.interrupted_state(
-                                                  "Database unchanged (interrupted before commit), or see --history.")),
-                             renderer)
+            return self.fail(
+                SafeMigrateError(
+                    "Interrupted; any open transaction was rolled back.",
+                    state=self.interrupted_state("Database unchanged (interrupted before commit), or see --history."),
+                ),
+                renderer,
+            )
         except Exception as exc:  # a bug or an unreachable database: one sentence, no traceback
             wrapped = SafeMigrateError(
                 f"safe_migrate stopped on an unexpected error ({exc.__class__.__name__}: {exc}); "
@@ -100,6 +124,7 @@ class Command(BaseCommand):
             wrapped.__cause__ = exc
             return self.fail(wrapped, renderer)
         self.succeed(outcome, renderer)
+        return None
 
     def interrupted_state(self, default):
         engine = getattr(self, "engine", None)
@@ -119,8 +144,10 @@ class Command(BaseCommand):
                 self.stderr.write(self.style.WARNING(f"System check warning: {_one_line(issue)}"))
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise Refused(f"Django's system checks found an error: {_one_line(errors[0])}{more}; fix it "
-                          "(see `manage.py check`) and run again.")
+            raise Refused(
+                f"Django's system checks found an error: {_one_line(errors[0])}{more}; fix it "
+                "(see `manage.py check`) and run again."
+            )
 
     def succeed(self, outcome, renderer):
         renderer.finish()
@@ -150,7 +177,9 @@ class Command(BaseCommand):
         if options["rehearse"] and mode not in ("upgrade", "rollback"):
             raise UsageError("--rehearse goes with an applying run (the default mode or --rollback).")
         if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run"):
-            raise UsageError("--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback).")
+            raise UsageError(
+                "--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback)."
+            )
         if options["database"] not in connections:
             raise UsageError(f"No database alias {options['database']!r} in settings.DATABASES.")
         return mode
@@ -166,8 +195,9 @@ class Command(BaseCommand):
             return getattr(modes, mode)()
         engine = self.engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
         if mode == "upgrade":
-            return engine.upgrade(**target, rehearse_first=options["rehearse"],
-                                  allow_data_loss=options["allow_data_loss"])
+            return engine.upgrade(
+                **target, rehearse_first=options["rehearse"], allow_data_loss=options["allow_data_loss"]
+            )
         if mode == "dry_run":
             return engine.dry_run(**target, allow_data_loss=options["allow_data_loss"])
         if mode == "rollback":
@@ -189,8 +219,11 @@ class Command(BaseCommand):
             answer = input()
         except EOFError:
             self.stderr.write("")
-            self.stderr.write("No answer (stdin closed)." if expect else
-                              "No answer (stdin closed); pass --noinput to skip the question.")
+            self.stderr.write(
+                "No answer (stdin closed)."
+                if expect
+                else "No answer (stdin closed); pass --noinput to skip the question."
+            )
             return False
         if expect is not None:
             return answer.strip() == expect
@@ -202,8 +235,14 @@ class Command(BaseCommand):
         renderer.finish()
         code = exc.exit_code
         if self.as_json:
-            self.stdout.write(json.dumps({"ok": code == 0, "exit_code": code, "error": exc.message,
-                                          "state": exc.state, **exc.details}, indent=2, sort_keys=True, default=str))
+            self.stdout.write(
+                json.dumps(
+                    {"ok": code == 0, "exit_code": code, "error": exc.message, "state": exc.state, **exc.details},
+                    indent=2,
+                    sort_keys=True,
+                    default=str,
+                )
+            )
         self.stderr.write(self.style.ERROR(exc.message) if code else exc.message)
         if self.show_traceback and (exc.__cause__ or exc.__context__):
             cause = exc.__cause__ or exc.__context__

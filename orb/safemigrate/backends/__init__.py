@@ -13,6 +13,7 @@ middleware, the settings and the commands ask through the functions here:
 This module must stay importable while the settings load: no ``django.db`` import at the
 top, and the vendor modules are imported only when needed.
 """
+
 import threading
 from importlib import import_module
 

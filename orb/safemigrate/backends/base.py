@@ -4,10 +4,11 @@ A backend knows where its database lives, how to copy, back up, restore and veri
 it, how to point the Django connection at a rehearsal copy, and how to lock.
 Everything else (plans, checks, journal) is engine-neutral and lives one level up.
 """
+
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
 
@@ -246,7 +247,7 @@ class Backend:
     def disk_full_hint(self):
         """A few words when the disk holding the database is (nearly) full, else None; added to
         the message of a failed plan, whose own error may not say so."""
-        return None
+        return
 
     def run_lock(self):
         """The lock of one run at a time: ``acquire(mode=, maintenance=, run_id=)``, ``release()``."""
@@ -306,10 +307,8 @@ def writable_problem(directory):
         return f"{directory} is not writable ({exc.strerror})"
     finally:
         if probe:
-            try:
+            with suppress(OSError):
                 os.unlink(probe)
-            except OSError:
-                pass
     return None
 
 

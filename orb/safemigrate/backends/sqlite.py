@@ -5,17 +5,18 @@ other connections read and write), never a byte copy of a live file.  A restore
 copies the backup *into* the live database through the same API, in one transaction,
 so other connections stay valid and a kill mid-restore leaves the old database.
 """
+
 import glob
 import os
 import shutil
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import quote
 
 from django.db import migrations as ops
 
-from ..files import fsync_path, open_private, private_umask
 from ..errors import Refused, UsageError
+from ..files import fsync_path, open_private, private_umask
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
 from .base import Backend, pid_alive
@@ -59,8 +60,15 @@ class SQLiteBackend(Backend):
     engine = "sqlite"
     internal_tables = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
     # SQLite alters a table by copying it into a new one (Django's schema editor "remakes" it).
-    rewriting_operations = (ops.AlterField, ops.RemoveField, ops.RenameField, ops.AddField,
-                            ops.AlterUniqueTogether, ops.AddConstraint, ops.RemoveConstraint)
+    rewriting_operations = (
+        ops.AlterField,
+        ops.RemoveField,
+        ops.RenameField,
+        ops.AddField,
+        ops.AlterUniqueTogether,
+        ops.AddConstraint,
+        ops.RemoveConstraint,
+    )
     backup_errors = (sqlite3.Error,)
     state_dir_words = ("the database directory", "database folder (where the journal and lock live)")
     prefix_names_test_database = False  # Django's SQLite test database is in memory or TEST["NAME"]
@@ -133,10 +141,8 @@ class SQLiteBackend(Backend):
     def size(self):
         total = 0
         for suffix in ("", "-wal"):
-            try:
+            with suppress(OSError):
                 total += os.path.getsize(self.path + suffix)
-            except OSError:
-                pass
         return total
 
     def describe(self):
@@ -268,7 +274,9 @@ class SQLiteBackend(Backend):
             rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             if rows != ["ok"]:
                 return [f"its integrity check failed ({rows[0]})"]
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'").fetchone():
+            if not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'"
+            ).fetchone():
                 return ["it has no django_migrations table, so it is not a database of this project"]
         except sqlite3.DatabaseError as exc:
             return [f"it cannot be read as SQLite ({exc})"]
@@ -299,10 +307,8 @@ class SQLiteBackend(Backend):
 
     def drop_rehearsal_copy(self, target):
         for suffix in ("", "-wal", "-shm", "-journal"):
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(target + suffix)
-            except FileNotFoundError:
-                pass
 
     def cleanup_leftovers(self, *, report):
         for path in glob.glob(glob.escape(self.path) + ".rehearsal-*"):
@@ -355,9 +361,13 @@ class SQLiteBackend(Backend):
             # grows the -wal file to about 2N (the new pages, and the old ones as they are
             # freed), and the checkpoint then grows the database file by N while the -wal
             # still exists.  Counting N alone let a rebuild start that the disk could not hold.
-            needs.append((os.path.dirname(self.path), REWRITE_FACTOR * rewrite,
-                          f"the WAL and file growth of rewritten tables ({REWRITE_FACTOR} x "
-                          f"{human_bytes(rewrite)})"))
+            needs.append(
+                (
+                    os.path.dirname(self.path),
+                    REWRITE_FACTOR * rewrite,
+                    f"the WAL and file growth of rewritten tables ({REWRITE_FACTOR} x {human_bytes(rewrite)})",
+                )
+            )
         if rehearse:
             # The copy, and the copy growing by the rewritten tables while it is rehearsed on.
             needs.append((os.path.dirname(self.path), size + rewrite, "the rehearsal copy"))
@@ -370,8 +380,7 @@ class SQLiteBackend(Backend):
         except OSError:
             return None
         if free < 1024 * 1024:
-            return (f"the disk holding {directory} is full ({human_bytes(free)} free); free some space "
-                    "and run again")
+            return f"the disk holding {directory} is full ({human_bytes(free)} free); free some space and run again"
         return None
 
     def check_database_writable(self):
@@ -382,8 +391,10 @@ class SQLiteBackend(Backend):
         """{table: rows} of the live database, or of the SQLite file at ``path``."""
         conn = open_readonly(path or self.path)
         try:
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            tables = [
+                r[0]
+                for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+            ]
             return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
         finally:
             conn.close()
@@ -429,4 +440,3 @@ class SQLiteBackend(Backend):
                     cursor.execute("PRAGMA foreign_keys = ON")
 
         return cleanup
-

@@ -1,4 +1,5 @@
 """manage.py load_sounding_tables [FILE] — load tank calibration tables (idempotent)."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -34,6 +35,4 @@ class Command(BaseCommand):
             )
         else:
             summary = "already up to date, nothing changed"
-        self.stdout.write(
-            f"Sounding tables from {path}: {report.tanks} tank(s), {report.rows} row(s); {summary}."
-        )
+        self.stdout.write(f"Sounding tables from {path}: {report.tanks} tank(s), {report.rows} row(s); {summary}.")

@@ -5,6 +5,7 @@ Walks the hash chain (soundings.chain.verify_book) and checks the append-only tr
 trigger is missing (one sentence naming the first broken entry and what differs, or the
 missing triggers). No traceback.
 """
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError

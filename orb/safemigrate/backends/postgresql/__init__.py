@@ -29,6 +29,7 @@ Modules: ``connections`` (libpq parameters, the maintenance database, catalog lo
 swap, clean-up), ``locks`` (advisory locks, maintenance flag, holder) and ``backend`` (the
 class tying them).
 """
+
 from .backend import PostgreSQLBackend
 from .locks import PgRunLock, advisory_lock_held, lock_key
 

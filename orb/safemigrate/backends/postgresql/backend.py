@@ -1,5 +1,7 @@
 """The PostgreSQL backend: the class tying connections, client tools, scratch databases and
 locks together behind ``base.Backend`` (see the package's docstring for what each does)."""
+
+import contextlib
 import os
 
 import psycopg
@@ -54,16 +56,19 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             row = database_row(conn, self.dbname, "size")
             others = len(sessions_on(conn, self.dbname, others_only=True))
             version = conn.execute("SHOW server_version").fetchone()[0]
-        return {"engine": self.engine, "database": self.label, "size": row[0] if row else 0,
-                "server_version": version, "other_connections": others}
+        return {
+            "engine": self.engine,
+            "database": self.label,
+            "size": row[0] if row else 0,
+            "server_version": version,
+            "other_connections": others,
+        }
 
     def other_users(self):
         own = set()
         if self.connection.connection is not None:
-            try:
+            with contextlib.suppress(Exception):
                 own.add(self.connection.connection.info.backend_pid)
-            except Exception:
-                pass
         with self.admin() as conn:
             pids = sessions_on(conn, self.dbname, others_only=True)
         return sorted(pid for pid in pids if pid not in own)
@@ -74,11 +79,9 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             raise LookupError("row counts inside a pg_dump archive are not known without restoring it")
         with self._target_connect() as conn:
             tables = conn.execute(
-                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), relname "
-                "FROM pg_stat_user_tables"
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), relname FROM pg_stat_user_tables"
             ).fetchall()
-            return {name: conn.execute(f"SELECT count(*) FROM {qualified}").fetchone()[0]
-                    for qualified, name in tables}
+            return {name: conn.execute(f"SELECT count(*) FROM {qualified}").fetchone()[0] for qualified, name in tables}
 
     # --- preflight ---------------------------------------------------------------------
     def check_reachable(self):
@@ -87,9 +90,9 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
 
     def can_create_databases(self):
         with self.admin() as conn:
-            return conn.execute(
-                "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()[0]
+            return conn.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()[
+                0
+            ]
 
     def require_createdb(self, why):
         if not self.can_create_databases():
@@ -107,8 +110,10 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             except psycopg.errors.DuplicateDatabase:
                 return
             except psycopg.Error as exc:
-                raise Refused(f"The database {self.label} does not exist and cannot be created "
-                              f"({first_line(str(exc))}); create it (createdb {self.dbname}) and run again.") from exc
+                raise Refused(
+                    f"The database {self.label} does not exist and cannot be created "
+                    f"({first_line(str(exc))}); create it (createdb {self.dbname}) and run again."
+                ) from exc
         report.note(f"Created the empty database {self.label}.")
 
     def space_needed(self, *, rewritten_tables, rehearse, backup=True):
@@ -166,16 +171,13 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
                 self._copy_database_settings(conn, new)
                 self._swap_in(conn, new=new, old=old)
             except BaseException:
-                try:
+                with contextlib.suppress(psycopg.Error):
                     self._drop(conn, new)
-                except psycopg.Error:
-                    pass
                 raise
             try:
                 self._drop(conn, old)
             except (psycopg.Error, MigrationFailed, Refused) as exc:
-                report.warning(f"Could not drop the replaced database {old} ({first_line(str(exc))}); "
-                               "drop it by hand.")
+                report.warning(f"Could not drop the replaced database {old} ({first_line(str(exc))}); drop it by hand.")
 
     def make_rehearsal_copy(self, *, report):
         self.require_createdb("the rehearsal on a scratch database")

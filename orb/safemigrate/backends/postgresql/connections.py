@@ -1,5 +1,6 @@
 """Connections: libpq parameters from Django's settings, the maintenance database, the
 target database, pointing Django's connection elsewhere, and the catalog look-ups by name."""
+
 from contextlib import contextmanager
 
 import psycopg
@@ -9,8 +10,15 @@ from ...errors import Refused
 
 ADMIN_DATABASES = ("postgres", "template1")
 CONNECT_TIMEOUT_S = 10
-DJANGO_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory",
-                  "prepare_threshold", "context"}
+DJANGO_OPTIONS = {
+    "isolation_level",
+    "server_side_binding",
+    "pool",
+    "assume_role",
+    "cursor_factory",
+    "prepare_threshold",
+    "context",
+}
 NAME_BYTES = 63  # PostgreSQL keeps the first NAMEDATALEN - 1 bytes of an identifier
 READ_ONLY_OPTION = "-c default_transaction_read_only=on"
 # What ``database_row`` can read of a database in pg_database, by name.
@@ -74,8 +82,9 @@ def sessions_on(conn, name, *, others_only=False):
 
 
 def set_allow_connections(conn, name, allowed):
-    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-        ident(name), sql.SQL("true" if allowed else "false")))
+    conn.execute(
+        sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(ident(name), sql.SQL("true" if allowed else "false"))
+    )
 
 
 class ConnectionsMixin:
@@ -134,8 +143,10 @@ class ConnectionsMixin:
         try:
             return psycopg.connect(**params)
         except psycopg.OperationalError as exc:
-            raise Refused(f"Cannot connect to the database {self.label} ({first_line(str(exc))}); "
-                          "check DATABASE_URL and run again.") from exc
+            raise Refused(
+                f"Cannot connect to the database {self.label} ({first_line(str(exc))}); "
+                "check DATABASE_URL and run again."
+            ) from exc
 
     def ping(self):
         with self.admin():
@@ -167,9 +178,10 @@ class ConnectionsMixin:
         else:
             # No database yet: read the maintenance database through an empty search_path, so
             # the migration state reads as empty and nothing is created anywhere.
-            with self._pointed(self._admin_db or ADMIN_DATABASES[0],
-                               extra_options="-c default_transaction_read_only=on "
-                                             "-c search_path=orb_safe_migrate_absent"):
+            with self._pointed(
+                self._admin_db or ADMIN_DATABASES[0],
+                extra_options="-c default_transaction_read_only=on -c search_path=orb_safe_migrate_absent",
+            ):
                 yield
 
     @contextmanager

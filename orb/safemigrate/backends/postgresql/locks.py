@@ -1,6 +1,8 @@
 """Locks: the run lock (a session-level advisory lock on a dedicated connection), the
 maintenance flag (a second advisory key) the web app asks about on every request, and the
 holder of the lock."""
+
+import contextlib
 import json
 import os
 import re
@@ -91,9 +93,16 @@ class PgRunLock:
         self.conn = conn
         if maintenance:
             self._set(True)
-        self.info = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": now_iso(),
-                     "mode": mode, "maintenance": maintenance, "run_id": run_id,
-                     "database": backend.label, "server_pid": conn.info.backend_pid}
+        self.info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": now_iso(),
+            "mode": mode,
+            "maintenance": maintenance,
+            "run_id": run_id,
+            "database": backend.label,
+            "server_pid": conn.info.backend_pid,
+        }
         self._write()
         if stale is not None and stale.pid == os.getpid():
             stale = None
@@ -125,18 +134,14 @@ class PgRunLock:
             pass  # informational only: the advisory lock is the lock
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
 
     def release(self):
         if self.conn is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.backend.lock_path)
-        except OSError:
-            pass
         try:
             self.conn.execute("SELECT pg_advisory_unlock_all()")
         except psycopg.Error:

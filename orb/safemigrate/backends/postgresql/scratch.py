@@ -1,5 +1,6 @@
 """Scratch databases: names budgeted in bytes, the mark every one carries, creating, dropping,
 swapping a restored database in, and cleaning up what killed runs left."""
+
 import hashlib
 import json
 import os
@@ -14,8 +15,11 @@ from ..base import pid_alive
 from .connections import NAME_BYTES, clip_bytes, database_row, ident, server_name, sessions_on, set_allow_connections
 
 DISCONNECT_WAIT_S = 10
-SCRATCH_KINDS = {"rehearsal": "a rehearsal database", "restore": "a half-restored database",
-                 "old": "a database replaced by a restore"}
+SCRATCH_KINDS = {
+    "rehearsal": "a rehearsal database",
+    "restore": "a half-restored database",
+    "old": "a database replaced by a restore",
+}
 SCRATCH_MARK = "orb safe_migrate scratch: "  # + JSON; the COMMENT ON DATABASE of every scratch database
 
 
@@ -28,13 +32,17 @@ class ScratchDatabasesMixin:
         if not self.dbname:
             return "No PostgreSQL database name is set; put one in DATABASE_URL and run again."
         if "/" in self.dbname or "\x00" in self.dbname:
-            return (f"The database name {self.dbname!r} holds a '/' or a NUL character, which cannot be part of "
-                    "the backup and journal file names; rename the database and set DATABASE_URL to it.")
+            return (
+                f"The database name {self.dbname!r} holds a '/' or a NUL character, which cannot be part of "
+                "the backup and journal file names; rename the database and set DATABASE_URL to it."
+            )
         if size > NAME_BYTES:
-            return (f"The database name {self.dbname!r} is {size} bytes long in UTF-8, but PostgreSQL keeps only "
-                    f"the first {NAME_BYTES} bytes of a name, so a run could act on another database; rename it "
-                    f"to at most {NAME_BYTES} bytes (ALTER DATABASE ... RENAME TO ...) and set DATABASE_URL to "
-                    "the new name.")
+            return (
+                f"The database name {self.dbname!r} is {size} bytes long in UTF-8, but PostgreSQL keeps only "
+                f"the first {NAME_BYTES} bytes of a name, so a run could act on another database; rename it "
+                f"to at most {NAME_BYTES} bytes (ALTER DATABASE ... RENAME TO ...) and set DATABASE_URL to "
+                "the new name."
+            )
         return None
 
     def check_name(self):
@@ -66,9 +74,16 @@ class ScratchDatabasesMixin:
             )
 
     def _mark(self, kind):
-        return SCRATCH_MARK + json.dumps({"database": self.dbname, "kind": kind, "pid": os.getpid(),
-                                          "host": socket.gethostname(), "created_at": now_iso()},
-                                         sort_keys=True)
+        return SCRATCH_MARK + json.dumps(
+            {
+                "database": self.dbname,
+                "kind": kind,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "created_at": now_iso(),
+            },
+            sort_keys=True,
+        )
 
     def _scratch_mark(self, conn, name):
         """(oid, mark) of database ``name``: mark is the parsed scratch mark of this live database,
@@ -82,7 +97,7 @@ class ScratchDatabasesMixin:
         if not comment or not comment.startswith(SCRATCH_MARK):
             return None
         try:
-            mark = json.loads(comment[len(SCRATCH_MARK):])
+            mark = json.loads(comment[len(SCRATCH_MARK) :])
         except ValueError:
             return None
         if not isinstance(mark, dict) or mark.get("database") != self.dbname or mark.get("kind") not in SCRATCH_KINDS:
@@ -110,7 +125,8 @@ class ScratchDatabasesMixin:
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident(name))
         if row:
             statement = sql.SQL("{} ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
-                statement, sql.Literal(row[0]), sql.Literal(row[1]), sql.Literal(row[2]))
+                statement, sql.Literal(row[0]), sql.Literal(row[1]), sql.Literal(row[2])
+            )
         conn.execute(statement)
         try:
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident(name), sql.Literal(self._mark(kind))))
@@ -138,12 +154,12 @@ class ScratchDatabasesMixin:
     def _copy_database_settings(self, conn, new):
         rows = conn.execute(
             "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-            "WHERE d.datname = %s AND s.setrole = 0", (self.dbname,)
+            "WHERE d.datname = %s AND s.setrole = 0",
+            (self.dbname,),
         ).fetchall()
         for (setting,) in rows:
             name, _, value = setting.partition("=")
-            conn.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
-                ident(new), ident(name), sql.Literal(value)))
+            conn.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(ident(new), ident(name), sql.Literal(value)))
 
     def _swap_in(self, conn, *, new, old):
         """Rename the live database to ``old`` (marked as ours, to be dropped) and ``new`` to the
@@ -162,8 +178,11 @@ class ScratchDatabasesMixin:
         try:
             deadline = time.monotonic() + DISCONNECT_WAIT_S
             while True:
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname,))
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self.dbname,),
+                )
                 left = len(sessions_on(conn, self.dbname))
                 if not left:
                     break
@@ -175,8 +194,7 @@ class ScratchDatabasesMixin:
                 time.sleep(0.1)
             with conn.transaction():
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(target, ident(old)))
-                conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    ident(old), sql.Literal(self._mark("old"))))
+                conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident(old), sql.Literal(self._mark("old"))))
                 conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(new), target))
                 conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(target, sql.Literal(live_comment)))
         except BaseException:
@@ -191,19 +209,27 @@ class ScratchDatabasesMixin:
         with self.admin() as conn:
             rows = conn.execute(
                 "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-                "WHERE datname <> %s ORDER BY datname", (self.dbname,)
+                "WHERE datname <> %s ORDER BY datname",
+                (self.dbname,),
             ).fetchall()
             digest = self._name_digest()
-            stems = [stem for kind in SCRATCH_KINDS
-                     for stem in (f"{self.dbname}_orb_{kind}_", f"_{digest}_orb_{kind}_")]
+            stems = [
+                stem for kind in SCRATCH_KINDS for stem in (f"{self.dbname}_orb_{kind}_", f"_{digest}_orb_{kind}_")
+            ]
             for name, comment in rows:
                 mark = self._parse_mark(comment)
                 if mark is None:
-                    if any(stem in name and name.rpartition(stem)[2].isdigit() and
-                           self.dbname.startswith(name.rpartition(stem)[0]) for stem in stems):
-                        report.warning(f"Left alone a database that is named like a safe_migrate scratch "
-                                       f"database but is not marked as a safe_migrate scratch database: {name} "
-                                       "(drop it by hand if it is a leftover).")
+                    if any(
+                        stem in name
+                        and name.rpartition(stem)[2].isdigit()
+                        and self.dbname.startswith(name.rpartition(stem)[0])
+                        for stem in stems
+                    ):
+                        report.warning(
+                            f"Left alone a database that is named like a safe_migrate scratch "
+                            f"database but is not marked as a safe_migrate scratch database: {name} "
+                            "(drop it by hand if it is a leftover)."
+                        )
                     continue
                 pid = mark.get("pid") if isinstance(mark.get("pid"), int) else 0
                 if pid == os.getpid() and mark.get("host") == here:

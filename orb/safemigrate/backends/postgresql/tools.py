@@ -1,5 +1,6 @@
 """Client tools: finding pg_dump and pg_restore, their versions against the server's, dumping,
 restoring and listing archives, and inspecting a foreign dump (rules in ``foreign_dump``)."""
+
 import os
 import re
 import shutil
@@ -31,8 +32,13 @@ class ClientToolsMixin:
             if self.settings_dict.get(key):
                 env[var] = str(self.settings_dict[key])
         options = self.settings_dict.get("OPTIONS") or {}
-        for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
-                         ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY"), ("service", "PGSERVICE")):
+        for key, var in (
+            ("sslmode", "PGSSLMODE"),
+            ("sslrootcert", "PGSSLROOTCERT"),
+            ("sslcert", "PGSSLCERT"),
+            ("sslkey", "PGSSLKEY"),
+            ("service", "PGSERVICE"),
+        ):
             if options.get(key):
                 env[var] = str(options[key])
         env.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT_S))
@@ -68,8 +74,10 @@ class ClientToolsMixin:
         out = self._run_tool([path, "--version"]).stdout
         found = re.search(r"(\d+)(?:\.(\d+))?", out or "")
         if not found:
-            raise Refused(f"Cannot tell the version of {path} ({first_line(out)}); install the "
-                          "PostgreSQL client tools matching the server and run again.")
+            raise Refused(
+                f"Cannot tell the version of {path} ({first_line(out)}); install the "
+                "PostgreSQL client tools matching the server and run again."
+            )
         dump_major = int(found.group(1))
         server = self.server_version()
         if dump_major < server // 10000:
@@ -81,8 +89,17 @@ class ClientToolsMixin:
 
     def dump(self, dest):
         """``pg_dump -Fc`` of the live database into ``dest``; raises MigrationFailed."""
-        result = self._run_tool([self.tool("pg_dump"), "-Fc", "--no-password", f"--lock-wait-timeout={LOCK_WAIT_MS}",
-                                 "-f", dest, conninfo(self.dbname)])
+        result = self._run_tool(
+            [
+                self.tool("pg_dump"),
+                "-Fc",
+                "--no-password",
+                f"--lock-wait-timeout={LOCK_WAIT_MS}",
+                "-f",
+                dest,
+                conninfo(self.dbname),
+            ]
+        )
         if result.returncode != 0:
             raise MigrationFailed(
                 f"pg_dump of {self.label} failed ({first_line(result.stderr)}); nothing was changed. "
@@ -122,8 +139,10 @@ class ClientToolsMixin:
         listing = self._run_tool([pg_restore, "--list", path])
         if listing.returncode != 0 or "Format: CUSTOM" not in listing.stdout:
             why = first_line(listing.stderr) if listing.returncode != 0 else "not a custom-format archive"
-            return [f"pg_restore --list cannot read {path} as a pg_dump custom-format archive ({why}), so "
-                    "it cannot be checked; make the backup with `pg_dump -Fc`."]
+            return [
+                f"pg_restore --list cannot read {path} as a pg_dump custom-format archive ({why}), so "
+                "it cannot be checked; make the backup with `pg_dump -Fc`."
+            ]
         problems = toc_problems(listing.stdout)
         schema = self._run_tool([pg_restore, "-f", "-", "--schema-only", path])
         if schema.returncode != 0:
@@ -135,8 +154,12 @@ class ClientToolsMixin:
         return [p for p in problems if not (p in seen or seen.add(p))]
 
     def _data_problems(self, pg_restore, path):
-        process = subprocess.Popen([pg_restore, "-f", "-", "--data-only", path], env=self._tool_env(),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [pg_restore, "-f", "-", "--data-only", path],
+            env=self._tool_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         problem = None
         in_copy = False
         try:
@@ -163,8 +186,7 @@ class ClientToolsMixin:
 
     def _restore_into(self, name, *, source, report, label):
         """pg_restore the dump file ``source`` (or a live pg_dump when None) into database ``name``."""
-        restore = [self.tool("pg_restore"), "--no-password", "--exit-on-error", "--single-transaction",
-                   conninfo(name)]
+        restore = [self.tool("pg_restore"), "--no-password", "--exit-on-error", "--single-transaction", conninfo(name)]
         report.percent(0, 1, label=label)
         if source is not None:
             result = self._run_tool(restore + [os.path.abspath(source)])
@@ -172,9 +194,18 @@ class ClientToolsMixin:
             error = result.stderr
         else:
             env = self._tool_env()
-            dump = subprocess.Popen([self.tool("pg_dump"), "-Fc", "--no-password",
-                                     f"--lock-wait-timeout={LOCK_WAIT_MS}", conninfo(self.dbname)],
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            dump = subprocess.Popen(
+                [
+                    self.tool("pg_dump"),
+                    "-Fc",
+                    "--no-password",
+                    f"--lock-wait-timeout={LOCK_WAIT_MS}",
+                    conninfo(self.dbname),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             try:
                 result = subprocess.run(restore, env=env, stdin=dump.stdout, capture_output=True, text=True)
             finally:

@@ -1,4 +1,5 @@
 """Post-migrate setup, connected when ``migrate`` imports this module (as django-guardian does)."""
+
 from django.apps import apps
 from django.db.models.signals import post_migrate
 
@@ -11,5 +12,6 @@ def create_anonymous_user(sender, using=None, **kwargs):
     get_user_model().objects.using(using).get_or_create(username=ANONYMOUS)
 
 
-post_migrate.connect(create_anonymous_user, sender=apps.get_app_config("outside_app"),
-                     dispatch_uid="outside_app.create_anonymous_user")
+post_migrate.connect(
+    create_anonymous_user, sender=apps.get_app_config("outside_app"), dispatch_uid="outside_app.create_anonymous_user"
+)

@@ -1,4 +1,5 @@
 """Fill a scenario database with readings and fuel tickets (real data to protect)."""
+
 import datetime
 from decimal import Decimal
 
@@ -28,9 +29,16 @@ class Command(BaseCommand):
         rows = []
         for day in range(tickets):
             use = Decimal(300 + day % 50)
-            rows.append(DailyFuelTicket(ticket_date=start + datetime.timedelta(days=day), meter_start=meter,
-                                        meter_end=meter + use, consumption_gallons=use,
-                                        service_tank_pair=pair, engineer_name="E2E Engineer"))
+            rows.append(
+                DailyFuelTicket(
+                    ticket_date=start + datetime.timedelta(days=day),
+                    meter_start=meter,
+                    meter_end=meter + use,
+                    consumption_gallons=use,
+                    service_tank_pair=pair,
+                    engineer_name="E2E Engineer",
+                )
+            )
             meter += use
         DailyFuelTicket.objects.bulk_create(rows)
         self.stdout.write(f"seeded {readings} readings and {tickets} tickets")
