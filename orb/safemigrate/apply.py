@@ -176,6 +176,26 @@ def _preservation(
         report.warning(f"Data loss allowed by --allow-data-loss: {loss.sentence()}")
 
 
+@dataclass
+class _Apply:
+    """One application of a plan: what every step of it needs."""
+
+    backend: object
+    plan: object
+    report: object
+    allow_data_loss: bool
+    smoke_allowed: bool
+    undone_run_counts: dict | None
+    signals: dict
+    result: ApplyResult
+    progress: object
+    atomic: bool
+
+    @property
+    def connection(self):
+        return self.backend.connection
+
+
 def run_plan(
     *,
     backend,
@@ -190,60 +210,43 @@ def run_plan(
 ):
     """``verbosity`` (default: the report's) and ``interactive`` are passed to the
     pre/post_migrate handlers as ``migrate`` passes its own."""
-    connection = backend.connection
     result = ApplyResult()
-    expected = [(step.migration.app_label, step.migration.name, step.backwards) for step in plan.steps]
     import_management_modules()
     signals = {"verbosity": report.verbosity if verbosity is None else verbosity, "interactive": interactive}
     cleanup = backend.begin_apply()
-    progress = _Progress(report, result, backend)
+    run = _Apply(
+        backend=backend, plan=plan, report=report, allow_data_loss=allow_data_loss, smoke_allowed=smoke_allowed,
+        undone_run_counts=undone_run_counts, signals=signals, result=result,
+        progress=_Progress(report, result, backend), atomic=plan.atomic,
+    )  # fmt: skip
     try:
         if plan.atomic:
-            with transaction.atomic(using=connection.alias):
-                _run(
-                    backend=backend,
-                    plan=plan,
-                    expected=expected,
-                    progress=progress,
-                    result=result,
-                    allow_data_loss=allow_data_loss,
-                    report=report,
-                    smoke_allowed=smoke_allowed,
-                    atomic=True,
-                    undone_run_counts=undone_run_counts,
-                    signals=signals,
-                )
+            with transaction.atomic(using=backend.connection.alias):
+                _run(run)
                 if not commit:
-                    transaction.set_rollback(True, using=connection.alias)
+                    transaction.set_rollback(True, using=backend.connection.alias)
         else:
-            _run(
-                backend=backend,
-                plan=plan,
-                expected=expected,
-                progress=progress,
-                result=result,
-                allow_data_loss=allow_data_loss,
-                report=report,
-                smoke_allowed=smoke_allowed,
-                atomic=False,
-                undone_run_counts=undone_run_counts,
-                signals=signals,
-            )
+            _run(run)
     except (DataLossRefused, MigrationFailed):
         raise
     except CheckFailed as exc:
         raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message.rstrip('.')}.") from exc
     except Exception as exc:
-        where = f"Migration {progress.current} failed" if progress.current else "The plan failed"
-        root = _root_error(exc)
-        hint = backend.disk_full_hint()
-        raise MigrationFailed(f"{where}: {root.__class__.__name__}: {root}{'; ' + hint if hint else ''}.") from exc
+        raise _failure(run, exc) from exc
     finally:
         cleanup()
         from django.contrib.contenttypes.models import ContentType
 
         ContentType.objects.clear_cache()
     return result
+
+
+def _failure(run, exc):
+    """The one sentence for an error while the plan ran: which migration, the real cause."""
+    where = f"Migration {run.progress.current} failed" if run.progress.current else "The plan failed"
+    root = _root_error(exc)
+    hint = run.backend.disk_full_hint()
+    return MigrationFailed(f"{where}: {root.__class__.__name__}: {root}{'; ' + hint if hint else ''}.")
 
 
 def _root_error(exc):
@@ -260,43 +263,50 @@ def _root_error(exc):
     return current
 
 
-def _run(
-    *,
-    backend,
-    plan,
-    expected,
-    progress,
-    result,
-    allow_data_loss,
-    report,
-    smoke_allowed,
-    atomic,
-    undone_run_counts,
-    signals,
-):
-    connection = backend.connection
-    executor = MigrationExecutor(connection, progress)
-    if plan.steps and not executor.recorder.has_table():
+def _run(run):
+    """Migrate with the signals ``migrate`` sends, then the checks (in one transaction when the
+    plan is atomic; after a step-by-step plan, in a transaction of their own)."""
+    executor = MigrationExecutor(run.connection, run.progress)
+    _check_unchanged(run, executor)
+    state_before = executor._create_project_state(with_applied_migrations=True)
+    with run.report.timed("Counting rows before", timings=run.result.check_timings, key="count_before"):
+        before = preservation.snapshot(run.connection, internal_tables=run.backend.internal_tables)
+    post_state, executor_after = _migrate(run, executor, state_before)
+    run.result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
+    with contextlib.nullcontext() if run.atomic else transaction.atomic(using=run.connection.alias):
+        _verify_inside(
+            backend=run.backend, executor_after=executor_after, post_state=post_state, result=run.result,
+            report=run.report, smoke_allowed=run.smoke_allowed,
+        )  # fmt: skip
+        _preservation(
+            backend=run.backend, before=before, state_before=state_before, post_state=post_state, plan=run.plan,
+            result=run.result, allow_data_loss=run.allow_data_loss, report=run.report,
+            undone_run_counts=run.undone_run_counts,
+        )  # fmt: skip
+
+
+def _check_unchanged(run, executor):
+    """The database's migration state is still the one the plan was made from."""
+    if run.plan.steps and not executor.recorder.has_table():
         executor.recorder.ensure_schema()
-    targets = plan.targets
-    current = executor.migration_plan(targets)
+    expected = [(step.migration.app_label, step.migration.name, step.backwards) for step in run.plan.steps]
+    current = executor.migration_plan(run.plan.targets)
     if [(m.app_label, m.name, b) for m, b in current] != expected:
         raise MigrationFailed(
             "The database's migration state changed since the plan was made (another run?); run again."
         )
-    state_before = executor._create_project_state(with_applied_migrations=True)
-    with report.timed("Counting rows before", timings=result.check_timings, key="count_before"):
-        before = preservation.snapshot(connection, internal_tables=backend.internal_tables)
-    raw = plan.raw
-    pre_apps = state_before.apps
-    with _handler_output(report) as stdout:
-        emit_pre_migrate_signal(
-            signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout, apps=pre_apps, plan=raw
-        )
-    how = " in one transaction" if atomic else " one by one"
-    with report.timed(f"Applying {len(raw)} migration(s){how}", timings=result.check_timings, key="apply"):
-        post_state = executor.migrate(targets, plan=raw, state=state_before.clone())
-    executor_after = MigrationExecutor(connection)
+
+
+def _migrate(run, executor, state_before):
+    """pre_migrate, the plan, post_migrate; the state after it and an executor that sees it."""
+    raw, alias = run.plan.raw, run.connection.alias
+    verbosity, interactive = run.signals["verbosity"], run.signals["interactive"]
+    with _handler_output(run.report) as stdout:
+        emit_pre_migrate_signal(verbosity, interactive, alias, stdout=stdout, apps=state_before.apps, plan=raw)
+    how = " in one transaction" if run.atomic else " one by one"
+    with run.report.timed(f"Applying {len(raw)} migration(s){how}", timings=run.result.check_timings, key="apply"):
+        post_state = executor.migrate(run.plan.targets, plan=raw, state=state_before.clone())
+    executor_after = MigrationExecutor(run.connection)
     if any(backwards for _, backwards in raw):
         # Django's executor returns, for a backwards plan, the state before the *last*
         # migration it unapplied plus what is still applied; across several apps that
@@ -305,49 +315,6 @@ def _run(
         # of what is applied now is the truth.
         post_state = executor_after._create_project_state(with_applied_migrations=True)
     post_apps = _rerender_real_models(post_state)
-    with _handler_output(report) as stdout:
-        emit_post_migrate_signal(
-            signals["verbosity"], signals["interactive"], connection.alias, stdout=stdout, apps=post_apps, plan=raw
-        )
-    result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
-    if atomic:
-        _verify_inside(
-            backend=backend,
-            executor_after=executor_after,
-            post_state=post_state,
-            result=result,
-            report=report,
-            smoke_allowed=smoke_allowed,
-        )
-        _preservation(
-            backend=backend,
-            before=before,
-            state_before=state_before,
-            post_state=post_state,
-            plan=plan,
-            result=result,
-            allow_data_loss=allow_data_loss,
-            report=report,
-            undone_run_counts=undone_run_counts,
-        )
-    else:
-        with transaction.atomic(using=connection.alias):
-            _verify_inside(
-                backend=backend,
-                executor_after=executor_after,
-                post_state=post_state,
-                result=result,
-                report=report,
-                smoke_allowed=smoke_allowed,
-            )
-            _preservation(
-                backend=backend,
-                before=before,
-                state_before=state_before,
-                post_state=post_state,
-                plan=plan,
-                result=result,
-                allow_data_loss=allow_data_loss,
-                report=report,
-                undone_run_counts=undone_run_counts,
-            )
+    with _handler_output(run.report) as stdout:
+        emit_post_migrate_signal(verbosity, interactive, alias, stdout=stdout, apps=post_apps, plan=raw)
+    return post_state, executor_after
