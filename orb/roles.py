@@ -11,6 +11,8 @@ book, the ship time offsets and the vessel particulars; writes nothing.
 The Chief Engineer also manages logins: he sees django-axes' login attempts and deletes a
 locked-out one to unlock its user; he sets officers' ranks and account expiry (user profiles),
 adds ship time offsets (never deletes one) and keeps the vessel particulars.
+The Inspector and the Chief Engineer read the record's audit trail, page signatures and entry
+reviews (view only: those tables are append-only).
 
 The groups are created and changed by data migrations, each with a frozen copy of what it
 grants: fueltickets 0002_roles created them (applied on ships, never edited); every later
@@ -47,6 +49,10 @@ MASTER_ORB_PERMISSIONS = [
     ("orb", "view_vesselparticulars"),
 ]
 INSPECTOR_ORB_PERMISSIONS = [("orb", "view_shiptimeoffset"), ("orb", "view_vesselparticulars")]
+# The record's append-only tables (issue 13; soundings 0006): the Inspector and the Chief
+# Engineer read the audit trail, the page signatures and the entry reviews. Not in MODELS: nobody
+# adds, changes or deletes them (the record writes them itself).
+RECORD_VIEW_PERMISSIONS = [("soundings", f"view_{model}") for model in ("auditevent", "pagesignature", "entryreview")]
 
 
 def _all_models():
@@ -67,10 +73,11 @@ def group_permissions():
         viewer.append((app_label, f"view_{model}"))
     chief.extend(LOGIN_PERMISSIONS)
     chief.extend(CHIEF_ORB_PERMISSIONS)
+    chief.extend(RECORD_VIEW_PERMISSIONS)
     return {
         CHIEF_ENGINEER: chief,
         ENGINEER: engineer,
         VIEWER: viewer,
         MASTER: viewer + MASTER_ORB_PERMISSIONS,
-        INSPECTOR: viewer + INSPECTOR_ORB_PERMISSIONS,
+        INSPECTOR: viewer + INSPECTOR_ORB_PERMISSIONS + RECORD_VIEW_PERMISSIONS,
     }

@@ -17,6 +17,7 @@ from orb.roles import (
     INSPECTOR,
     LOGIN_PERMISSIONS,
     MASTER,
+    RECORD_VIEW_PERMISSIONS,
     VIEWER,
     group_permissions,
 )
@@ -122,8 +123,9 @@ def test_chief_engineer_manages_tanks_pairs_and_hitches(client, make_user, tanks
 def test_login_permissions_migration_is_reversible():
     """orb.0001 gives the Chief Engineer (only) django-axes' login permissions; undone, it
     takes them back and leaves the rest of the role alone. orb.0003 (Master, Inspector, the
-    Chief Engineer's orb permissions) is undone on the way, and comes back."""
-    logins = set(LOGIN_PERMISSIONS) | set(CHIEF_ORB_PERMISSIONS)
+    Chief Engineer's orb permissions) is undone on the way, and comes back; so is soundings.0006
+    (the record's view permissions), which depends on orb.0003."""
+    logins = set(LOGIN_PERMISSIONS) | set(CHIEF_ORB_PERMISSIONS) | set(RECORD_VIEW_PERMISSIONS)
     before = perms_of(CHIEF_ENGINEER)
     assert logins <= set(before)
     assert not any(set(LOGIN_PERMISSIONS) & set(perms_of(name)) for name in (ENGINEER, VIEWER, MASTER, INSPECTOR))
@@ -179,6 +181,23 @@ def test_master_keeps_the_vessel_particulars_and_views_the_book(client, make_use
     vessel.refresh_from_db()
     assert (vessel.call_sign, vessel.lines_per_page) == ("ABCD", 30)
     assert client.get(url("orb_vesselparticulars_delete", vessel.pk)).status_code == 403
+
+
+@pytest.mark.parametrize("name", [INSPECTOR, CHIEF_ENGINEER])
+def test_inspector_and_chief_read_the_audit_trail_and_change_none_of_it(client, make_user, name):
+    client.force_login(make_user("reader", group=name))
+    for model in ("auditevent", "pagesignature", "entryreview"):
+        assert client.get(url(f"soundings_{model}_changelist")).status_code == 200, model
+        assert client.get(url(f"soundings_{model}_add")).status_code == 403, model
+    codenames = {c for app, c in perms_of(name) if app == "soundings"}
+    for model in ("auditevent", "pagesignature", "entryreview"):
+        assert {f"{a}_{model}" for a in ("add", "change", "delete")}.isdisjoint(codenames)
+
+
+@pytest.mark.parametrize("name", [ENGINEER, VIEWER, MASTER])
+def test_others_do_not_read_the_audit_trail(client, make_user, name):
+    client.force_login(make_user("other", group=name))
+    assert client.get(url("soundings_auditevent_changelist")).status_code == 403
 
 
 def test_inspector_reads_the_whole_book_and_writes_nothing(client, make_user, tanks, active_pair):
