@@ -26,16 +26,16 @@ class TicketYearFilter(admin.SimpleListFilter):
     """Years of tickets, from the first and last ticket dates (two index lookups).
 
     Used instead of ``date_hierarchy``: with no year chosen, Django's date hierarchy lists
-    the years with ``SELECT DISTINCT`` over a date-truncating function of every row, which
-    SQLite runs in Python, about two seconds at a million tickets (see docs/PERFORMANCE.md).
+    the years with ``SELECT DISTINCT`` over a date-truncating function of every row, which the
+    embedded database runs in Python, about two seconds at a million tickets (docs/PERFORMANCE.md).
     """
 
     title = "year"
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        # Two single-ended lookups: SQLite answers each from the end of the index, which it
-        # does not do for MIN and MAX in one query.
+        # Two single-ended lookups: each is answered from the end of the index, which the
+        # embedded database does not do for MIN and MAX in one query.
         dates = model_admin.get_queryset(request).order_by().values_list("ticket_date", flat=True)
         first, last = dates.order_by("ticket_date").first(), dates.order_by("-ticket_date").first()
         if first is None:

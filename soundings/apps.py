@@ -3,8 +3,8 @@ from django.db.models.signals import post_migrate, pre_migrate
 
 
 def drop_cross_table_guards(sender, using="default", **kwargs):
-    """Before a migration run on SQLite, the triggers that read another table go (a table
-    rebuild's rename would fail on them); reinstall_guards puts them back."""
+    """Before a migration run, the triggers the database backend says would stop a table
+    rebuild go (its rename would fail on them); reinstall_guards puts them back."""
     from django.db import connections
 
     from soundings import guards
@@ -14,7 +14,7 @@ def drop_cross_table_guards(sender, using="default", **kwargs):
 
 def reinstall_guards(sender, using="default", **kwargs):
     """Every migration run ends with the append-only triggers in place (soundings.guards):
-    a SQLite table rebuild drops a table's triggers with the old table."""
+    a table rebuild drops a table's triggers with the old table."""
     from django.db import connections
 
     from soundings import guards

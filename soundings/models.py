@@ -546,8 +546,8 @@ class AuditEvent(AppendOnlyModel):
     action = models.CharField(max_length=20, choices=Action.choices)
     model = models.CharField(max_length=100, help_text='e.g. "soundings.orbentry".')
     object_id = models.CharField(max_length=40, blank=True)
-    # JSON as text, not a JSONField: that field's system check opens the database (SQLite's JSON
-    # support), and `manage.py migrate` must be refused before any database file is created.
+    # JSON as text, not a JSONField: that field's system check opens the database (to ask for
+    # its JSON support), and `manage.py migrate` must be refused before any database file is created.
     old = models.TextField(blank=True, help_text="The values before, as JSON (empty: none).")
     new = models.TextField(blank=True, help_text="The values after, as JSON (empty: none).")
     note = models.TextField(blank=True)

@@ -33,8 +33,8 @@ def _offset_minutes(instant):
 
 
 def _lock_book():
-    """One signer at a time takes the next sequence (PostgreSQL: an advisory lock; SQLite's
-    write lock does the same)."""
+    """One signer at a time takes the next sequence (the database backend serialises the
+    transactions: an advisory lock, or its single writer)."""
     from django.db import connection
 
     from soundings.guards import lock_book

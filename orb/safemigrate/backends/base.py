@@ -102,6 +102,37 @@ class Backend:
     def configure_connection(connection):
         """Settings of every new connection (the ``connection_created`` receiver)."""
 
+    # --- row guards (triggers refusing UPDATE/DELETE of protected rows; see row_guards.py) ------
+    @classmethod
+    def guard_statements(cls, guards, *, bypass_table=None):
+        """The SQL that creates the triggers of ``guards`` (existing ones kept or replaced)."""
+        raise NotImplementedError
+
+    @classmethod
+    def guard_trigger_names(cls, guards):
+        """The names of every trigger ``guard_statements`` creates."""
+        raise NotImplementedError
+
+    @classmethod
+    def guard_drop_statements(cls, guards):
+        """The SQL that removes the triggers of ``guards`` again."""
+        raise NotImplementedError
+
+    @classmethod
+    def installed_triggers(cls, cursor, *, prefix):
+        """The names of the triggers whose name starts with ``prefix``."""
+        raise NotImplementedError
+
+    @classmethod
+    def triggers_in_the_way_of_a_migration(cls, guards):
+        """Triggers to drop before a migration run (and put back after it) because the engine's
+        table rebuilds would fail with them in place."""
+        return []
+
+    @classmethod
+    def serialize_transaction(cls, cursor, *, key):
+        """Make concurrent transactions that call this with ``key`` run one after the other."""
+
     @classmethod
     def is_test_database(cls, connection):
         """True when ``connection`` points at a database Django's test machinery created.

@@ -20,6 +20,7 @@ from ..files import fsync_path, open_private, private_umask
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
 from .base import Backend, pid_alive
+from .row_guards import bypass_clause, bypass_table_statement
 
 BUSY_TIMEOUT_S = 30  # safe_migrate's own connections to the file
 CONNECTION_BUSY_TIMEOUT_MS = 20_000  # every Django connection (a second writer waits, then fails)
@@ -109,6 +110,44 @@ class SQLiteBackend(Backend):
             cursor.execute(f"PRAGMA busy_timeout = {CONNECTION_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+
+    # --- row guards ------------------------------------------------------------------------
+    @classmethod
+    def guard_statements(cls, guards, *, bypass_table=None):
+        statements = bypass_table_statement(bypass_table)
+        bypass = bypass_clause(bypass_table)
+        for guard in guards:
+            conditions = [c for c in (guard.condition, bypass) if c]
+            when = f" WHEN {' AND '.join(conditions)}" if conditions else ""
+            for op in guard.OPERATIONS:
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {guard.trigger_name(op)} BEFORE {op.upper()} ON {guard.table} "
+                    f"FOR EACH ROW{when} BEGIN SELECT RAISE(ABORT, '{guard.message}'); END"
+                )
+        return statements
+
+    @classmethod
+    def guard_trigger_names(cls, guards):
+        return [guard.trigger_name(op) for guard in guards for op in guard.OPERATIONS]
+
+    @classmethod
+    def guard_drop_statements(cls, guards):
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in cls.guard_trigger_names(guards)]
+
+    @classmethod
+    def installed_triggers(cls, cursor, *, prefix):
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", [prefix + "%"])
+        return {row[0] for row in cursor.fetchall()}
+
+    @classmethod
+    def triggers_in_the_way_of_a_migration(cls, guards):
+        # A table rebuild renames the new copy over the dropped table; SQLite refuses that rename
+        # while a trigger's body names a table that is missing at that moment.
+        return [guard.trigger_name(op) for guard in guards if guard.reads_other_tables for op in guard.OPERATIONS]
+
+    @classmethod
+    def serialize_transaction(cls, cursor, *, key):
+        pass  # one writer at a time: the write transaction already orders them
 
     @classmethod
     def is_test_database(cls, connection):

@@ -12,11 +12,12 @@ from ...errors import MigrationFailed, Refused
 from ..base import Backend
 from .connections import ConnectionsMixin, database_row, first_line, ident, sessions_on
 from .locks import LocksMixin
+from .row_guards import RowGuardsMixin
 from .scratch import ScratchDatabasesMixin
 from .tools import ClientToolsMixin
 
 
-class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixin, LocksMixin, Backend):
+class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixin, LocksMixin, RowGuardsMixin, Backend):
     engine = "postgresql"
     backup_suffix = ".dump"
     state_dir_words = ("the state directory (ORB_STATE_DIR)", "state folder (ORB_STATE_DIR)")
