@@ -163,3 +163,6 @@ LOGGING = {
 
 # Smoke checks safe_migrate runs (in a savepoint that is rolled back) before it commits.
 ORB_SMOKE_CHECKS = ["orb.smoke.run_smoke_checks"]
+# safe_migrate verifies the book with this before the plan and again before COMMIT (issue 13):
+# a function of the database alias returning None, or one sentence naming the first broken entry.
+ORB_BOOK_CHECK = "soundings.chain.check_for_migration"

@@ -176,6 +176,15 @@ def verify_book(using="default"):
     return Result(ok=True, head=head, entries=count)
 
 
+def check_for_migration(using="default"):
+    """safe_migrate's book check (settings.ORB_BOOK_CHECK), run inside the migration's
+    transaction: None when the chain verifies, else one sentence naming the first broken entry."""
+    result = verify_book(using)
+    if result.ok:
+        return None
+    return f"the ORB hash chain breaks at signed entry {result.broken_sequence}: {result.what_differs}"
+
+
 def book_state(using="default"):
     """The book's state for verify_orb and the dashboard: {"ok", "chain": Result.as_dict(),
     "missing_triggers": [...], "summary": one sentence}."""

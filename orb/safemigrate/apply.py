@@ -43,6 +43,8 @@ class ApplyResult:
     applied_after: list = field(default_factory=list)
     full: bool = False
     counts_after: dict = field(default_factory=dict)
+    book: str = "skipped"  # the book check after the plan (checks.BookCheck.summary())
+    book_before: str | None = None  # the sentence of a book already broken before the plan
 
 
 def import_management_modules():
@@ -268,6 +270,7 @@ def _run(run):
     plan is atomic; after a step-by-step plan, in a transaction of their own)."""
     executor = MigrationExecutor(run.connection, run.progress)
     _check_unchanged(run, executor)
+    before_book = _book_before(run)
     state_before = executor._create_project_state(with_applied_migrations=True)
     with run.report.timed("Counting rows before", timings=run.result.check_timings, key="count_before"):
         before = preservation.snapshot(run.connection, internal_tables=run.backend.internal_tables)
@@ -278,11 +281,52 @@ def _run(run):
             backend=run.backend, executor_after=executor_after, post_state=post_state, result=run.result,
             report=run.report, smoke_allowed=run.smoke_allowed,
         )  # fmt: skip
+        _book_after(run, before_book)
         _preservation(
             backend=run.backend, before=before, state_before=state_before, post_state=post_state, plan=run.plan,
             result=run.result, allow_data_loss=run.allow_data_loss, report=run.report,
             undone_run_counts=run.undone_run_counts,
         )  # fmt: skip
+
+
+def _book_before(run):
+    """The project's book check before the first migration (inside the transaction): a book
+    already broken is reported loudly and its sentence kept for the journal; the plan runs."""
+    with run.report.timed("Verifying the book before the plan", timings=run.result.check_timings, key="book_before"):
+        before = checks.book(run.connection)
+    if before.state == "broken":
+        run.result.book_before = before.sentence
+        warning = (
+            f"The book was already broken before this run: {before.sentence.rstrip('.')}. "
+            "The plan is applied all the same (it did not cause this); run manage.py verify_orb "
+            "and investigate."
+        )
+        if warning not in run.report.warnings:  # the rehearsal and the real run see the same book
+            run.report.warning(warning)
+    elif before.state == "skipped":
+        run.report.note(f"Book check before the plan skipped: {before.sentence}.")
+    return before
+
+
+def _book_after(run, before):
+    """The project's book check after the plan, before COMMIT: a plan that breaks a book that
+    verified before fails, and the transaction rolls back."""
+    if before.state == "none":
+        run.result.book = "none"
+        return
+    if not run.result.full:
+        run.result.book = "skipped: the target is not the code's current models"
+        run.report.note("Book check after the plan skipped: the target state is not the code's current models.")
+        return
+    label = "Verifying the book after the plan" + (" (it was broken before)" if before.state == "broken" else "")
+    with run.report.timed(label, timings=run.result.check_timings, key="book"):
+        after = checks.book(run.connection)
+        if after.state == "broken" and before.state == "verified":
+            names = ", ".join(run.plan.names)
+            raise MigrationFailed(f"The plan ({names}) broke the book: {after.sentence.rstrip('.')}.")
+    run.result.book = after.summary()
+    if after.state == "broken" and after.sentence != before.sentence:
+        run.report.warning(f"The book does not verify after the plan: {after.sentence.rstrip('.')}.")
 
 
 def _check_unchanged(run, executor):

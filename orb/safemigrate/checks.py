@@ -4,8 +4,10 @@ Each check raises ``CheckFailed`` with one sentence; none of them writes anythin
 that outlives the transaction (the smoke checks run in a savepoint rolled back).
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
 from .errors import CheckFailed
@@ -60,3 +62,33 @@ def smoke(connection):
             transaction.savepoint_rollback(sid, using=connection.alias)
         ran.append(path)
     return ran
+
+
+@dataclass
+class BookCheck:
+    """What the project's book check said: ``state`` is "verified", "broken" (``sentence``
+    names the first broken entry), "skipped" (``sentence`` says why) or "none" (no hook)."""
+
+    state: str
+    sentence: str | None = None
+
+    def summary(self):
+        return self.state if not self.sentence else f"{self.state}: {self.sentence}"
+
+
+def book(connection):
+    """The project's book check (settings.ORB_BOOK_CHECK, a dotted path to a function taking
+    the database alias and returning None when the book verifies, else one sentence naming the
+    first broken entry). Read-only, in a transaction rolled back; a database error (the book's
+    tables are not there, or do not match the code's models in this state) skips it."""
+    path = getattr(settings, "ORB_BOOK_CHECK", None)
+    if not path:
+        return BookCheck("none")
+    check = import_string(path)
+    try:
+        with transaction.atomic(using=connection.alias):
+            sentence = check(connection.alias)
+            transaction.set_rollback(True, using=connection.alias)
+    except DatabaseError as exc:
+        return BookCheck("skipped", f"the book cannot be read in this state ({exc.__class__.__name__}: {exc})")
+    return BookCheck("broken", sentence) if sentence else BookCheck("verified")

@@ -397,6 +397,8 @@ class Engine:
             rows_before=result.comparison.rows_before,
             rows_after=result.comparison.rows_after,
             smoke=result.smoke,
+            book=result.book,
+            book_before=result.book_before,
             atomic=plan.atomic,
             allowed_losses=[loss.sentence() for loss in result.comparison.losses],
             counts_after=result.counts_after,
@@ -431,6 +433,8 @@ class Engine:
             rows_before=result.comparison.rows_before,
             rows_after=result.comparison.rows_after,
             smoke=result.smoke,
+            book=result.book,
+            book_before=result.book_before,
             atomic=plan.atomic,
         )
         return Outcome(

@@ -24,9 +24,17 @@ def run_summary(result):
         lines.insert(0, "Rows that changed:")
     lines.append(
         f"Checks: integrity ok, foreign keys ok, {result.models_checked} models readable, "
-        f"{data_summary(result.comparison.losses)}, smoke {result.smoke}."
+        f"{data_summary(result.comparison.losses)}, smoke {result.smoke}{_book_summary(result)}."
     )
     return lines
+
+
+def _book_summary(result):
+    """ ", book verified" (or broken, skipped); nothing when the project has no book check."""
+    state = result.book.split(":", 1)[0]
+    if state == "none":
+        return ""
+    return f", book {state}{' (broken before the run)' if result.book_before else ''}"
 
 
 def data_summary(losses):

@@ -1,0 +1,1 @@
+from tests.e2e.scenarios.initial import Migration  # noqa: F401

@@ -1,0 +1,96 @@
+"""safe_migrate guards the book (issue 13): the hash chain is verified inside the migration's
+transaction before COMMIT. A plan that changes a signed entry fails and leaves the database file
+byte-identical; a book already broken before the run is reported loudly and journaled."""
+
+import sqlite3
+
+import pytest
+
+from . import dbfacts
+from .conftest import assert_clean
+
+pytestmark = pytest.mark.e2e
+
+SIGN_TWO_ENTRIES = """
+from datetime import timedelta
+from django.contrib.auth.models import User
+from django.utils import timezone
+from orb.models import UserProfile
+from soundings.models import OrbEntry
+user = User.objects.create_user("chief", password="pw-chief", first_name="A.", last_name="Chief")
+UserProfile.objects.update_or_create(user=user, defaults={"rank": "Chief Engineer"})
+for hours in (3, 2):
+    entry = OrbEntry.objects.create(
+        code="C", item="11.1", text=f"Retained on board {hours}", instant=timezone.now() - timedelta(hours=hours)
+    )
+    entry.sign(user=user, password="pw-chief")
+print(list(OrbEntry.objects.filter(state="signed").order_by("sequence").values_list("sequence", flat=True)))
+"""
+
+
+def sign_entries(project):
+    result = project.run("shell", "-c", SIGN_TWO_ENTRIES)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[1, 2]", result.stdout
+
+
+def test_a_plan_that_changes_a_signed_entry_fails_and_the_file_is_unchanged(project):
+    sign_entries(project)
+    assert project.run("verify_orb").returncode == 0
+    before = dbfacts.file_sha(project.db)
+
+    result = project.run("safe_migrate", "--noinput", scenario="rewrite_entry")
+
+    last = assert_clean(result, 1)
+    assert "scenario.0002_rewrite_signed_entry" in result.stderr
+    assert "signed entry 1" in result.stderr and "text" in result.stderr, result.stderr
+    assert last.startswith("Database unchanged"), last
+    assert dbfacts.file_sha(project.db) == before
+    assert "scenario.0002_rewrite_signed_entry" not in project.applied()
+    record = project.journal()[-1]
+    assert record["outcome"] == "failed"
+    assert "signed entry 1" in record["error"] and "scenario.0002_rewrite_signed_entry" in record["error"]
+    assert project.run("verify_orb").returncode == 0
+
+
+def test_a_book_broken_before_the_run_is_reported_loudly_and_journaled(project):
+    sign_entries(project)
+    with sqlite3.connect(project.db) as db:
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='soundings_orbentry'"
+        ):
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute("UPDATE soundings_orbentry SET text = 'changed by hand' WHERE sequence = 2")
+    db.close()
+    assert project.run("verify_orb").returncode == 1
+
+    result = project.run("safe_migrate", "--noinput", scenario="add_column")
+
+    assert_clean(result, 0)
+    # A warning is printed at every verbosity (on stdout with the run's other lines; stderr with --json).
+    [warning] = [line for line in result.stdout.splitlines() if line.startswith("Warning:")]
+    assert "already broken" in warning and "signed entry 2" in warning, result.stdout
+    assert "book broken (broken before the run)" in result.stdout
+    record = project.journal()[-1]
+    assert record["outcome"] == "applied"
+    assert "signed entry 2" in record["book_before"] and "text" in record["book_before"]
+    assert any("already broken" in warning for warning in record["warnings"])
+    assert "scenario.0002_reading_comment" in project.applied()
+
+
+def test_an_intact_book_is_verified_and_journaled(project):
+    sign_entries(project)
+    result = project.run("safe_migrate", "--noinput", scenario="add_column")
+    assert_clean(result, 0)
+    record = project.journal()[-1]
+    assert record["book"] == "verified" and record["book_before"] is None
+    assert "smoke 1 passed, book verified." in result.stdout
+
+
+def test_a_dry_run_rehearses_the_same_book_check(project):
+    sign_entries(project)
+    before = dbfacts.file_sha(project.db)
+    result = project.run("safe_migrate", "--dry-run", "--noinput", scenario="rewrite_entry")
+    assert_clean(result, 1)
+    assert "rehearsal" in result.stderr and "signed entry 1" in result.stderr, result.stderr
+    assert dbfacts.file_sha(project.db) == before
