@@ -166,3 +166,6 @@ ORB_SMOKE_CHECKS = ["orb.smoke.run_smoke_checks"]
 # safe_migrate verifies the book with this before the plan and again before COMMIT (issue 13):
 # a function of the database alias returning None, or one sentence naming the first broken entry.
 ORB_BOOK_CHECK = "soundings.chain.check_for_migration"
+# safe_migrate --restore refuses a backup that lacks entries signed since it was taken (without
+# --allow-data-loss): a function of the database alias returning {sequence: description}.
+ORB_BOOK_SIGNED_ENTRIES = "soundings.chain.signed_entries"

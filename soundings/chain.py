@@ -185,6 +185,19 @@ def check_for_migration(using="default"):
     return f"the ORB hash chain breaks at signed entry {result.broken_sequence}: {result.what_differs}"
 
 
+def signed_entries(using="default"):
+    """{sequence: "signed ORB entry N (date, code item)"} of the signed entries: safe_migrate
+    --restore compares the live book's with a backup's (settings.ORB_BOOK_SIGNED_ENTRIES). Reads
+    only the columns it names, so a backup of an older schema with a sequence column is read too."""
+    from soundings.models import OrbEntry
+
+    rows = OrbEntry._base_manager.using(using).exclude(sequence=None)
+    return {
+        sequence: f"signed ORB entry {sequence} ({entry_date}, {code} {item})".replace(" )", ")")
+        for sequence, entry_date, code, item in rows.values_list("sequence", "entry_date", "code", "item")
+    }
+
+
 def book_state(using="default"):
     """The book's state for verify_orb and the dashboard: {"ok", "chain": Result.as_dict(),
     "missing_triggers": [...], "summary": one sentence}."""

@@ -17,6 +17,7 @@ from django.db.migrations.loader import MigrationLoader
 from . import backup as backups
 from . import drift as drifts
 from . import prune as pruning
+from . import signed
 from .apply import run_plan
 from .backends import backend_for
 from .errors import DataLossRefused, MigrationFailed, Refused, SafeMigrateError, UsageError
@@ -132,7 +133,7 @@ class Engine:
                 )
             return self._rehearsed(run, result)
 
-    def restore(self, *, name=None, foreign=False):
+    def restore(self, *, name=None, foreign=False, allow_data_loss=False):
         run = self._new_run("restore")
         run.extra = {"safety_backup": None, **({"foreign": True} if foreign else {})}
         with run.journaled():
@@ -141,6 +142,7 @@ class Engine:
             # Asked before the lock, on purpose: the lock turns maintenance on (the web app answers
             # 503), and the site must not stay down while an operator reads the question.  A refusal
             # here is journaled like every other refusal, before the lock as in the other modes.
+            self._refuse_losing_signed_entries(run.backup, allow_data_loss=allow_data_loss)
             self._confirm_restore(run.backup, foreign=foreign)
             run.take_lock(maintenance=True)
             return self._replace_with(run, run.backup, foreign=foreign)
@@ -488,6 +490,22 @@ class Engine:
             )
         chosen.sha256 = backups.sha256_file(chosen.path)
         return chosen
+
+    def _refuse_losing_signed_entries(self, chosen, *, allow_data_loss):
+        """A backup that lacks entries signed since it was taken is refused without --allow-data-loss."""
+        missing = signed.missing_from_backup(self.backend, chosen.path, self.report)
+        if not missing:
+            return
+        listed = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        if allow_data_loss:
+            self.report.warning(f"Restoring {chosen.path} takes out what was signed since it was taken: {listed}.")
+            return
+        raise Refused(
+            f"The backup {chosen.path} lacks what was signed since it was taken: {listed}; restoring it "
+            "would take them out of the record. Choose a newer backup (--list-backups), or re-run with "
+            "--allow-data-loss if that is intended (the safety backup keeps them).",
+            details={"signed_since_backup": missing},
+        )
 
     def _confirm_restore(self, chosen, *, foreign):
         if foreign:

@@ -94,3 +94,54 @@ def test_a_dry_run_rehearses_the_same_book_check(project):
     assert_clean(result, 1)
     assert "rehearsal" in result.stderr and "signed entry 1" in result.stderr, result.stderr
     assert dbfacts.file_sha(project.db) == before
+
+
+SIGN_ONE_MORE = """
+from datetime import timedelta
+from django.contrib.auth.models import User
+from django.utils import timezone
+from soundings.models import OrbEntry
+instant = timezone.now() - timedelta(hours=1)
+entry = OrbEntry.objects.create(code="C", item="11.2", text="Signed after the backup", instant=instant)
+entry.sign(user=User.objects.get(username="chief"), password="pw-chief")
+print(entry.sequence)
+"""
+
+
+def test_restore_of_a_backup_that_lacks_entries_signed_since_is_refused(project):
+    sign_entries(project)
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    backup = project.journal()[-1]["backup"]["path"]
+    backup_sha = dbfacts.file_sha(backup)
+    signed = project.run("shell", "-c", SIGN_ONE_MORE)
+    assert signed.returncode == 0 and signed.stdout.strip().splitlines()[-1] == "3", signed.stderr
+    before = dbfacts.file_sha(project.db)
+
+    refused = project.run("safe_migrate", "--restore", backup, "--noinput")
+
+    assert_clean(refused, 3)
+    assert "lacks what was signed since it was taken: signed ORB entry 3 (" in refused.stderr, refused.stderr
+    assert "entry 1" not in refused.stderr and "entry 2" not in refused.stderr
+    assert "--allow-data-loss" in refused.stderr
+    assert dbfacts.file_sha(project.db) == before
+    assert dbfacts.file_sha(backup) == backup_sha  # read in place, not a byte changed
+    record = project.journal()[-1]
+    assert record["mode"] == "restore" and record["outcome"] == "refused"
+
+    allowed = project.run("safe_migrate", "--restore", backup, "--noinput", "--allow-data-loss")
+
+    assert_clean(allowed, 0)
+    assert "takes out what was signed since it was taken: signed ORB entry 3 (" in allowed.stdout, allowed.stdout
+    record = project.journal()[-1]
+    assert record["outcome"] == "applied"
+    assert dbfacts.content_hashes(record["safety_backup"]["path"]) != project.hashes()
+    assert project.run("verify_orb").returncode == 0
+
+
+def test_restore_of_a_backup_holding_every_signed_entry_is_not_asked_about_them(project):
+    sign_entries(project)
+    assert_clean(project.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    backup = project.journal()[-1]["backup"]["path"]
+    result = project.run("safe_migrate", "--restore", backup, "--noinput")
+    assert_clean(result, 0)
+    assert "signed" not in result.stdout + result.stderr

@@ -68,7 +68,10 @@ class Command(BaseCommand):
             "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask for confirmation."
         )
         parser.add_argument(
-            "--allow-data-loss", action="store_true", help="Allow a plan that drops rows or non-null values."
+            "--allow-data-loss",
+            action="store_true",
+            help="Allow a plan that drops rows or non-null values (with --restore: a backup that lacks "
+            "entries signed since it was taken).",
         )
         parser.add_argument(
             "--rehearse", action="store_true", help="Rehearse on a copy first, then run for real if it passed."
@@ -176,9 +179,10 @@ class Command(BaseCommand):
             raise UsageError("--prune-backups needs --keep N (how many of the newest backups to keep).")
         if options["rehearse"] and mode not in ("upgrade", "rollback"):
             raise UsageError("--rehearse goes with an applying run (the default mode or --rollback).")
-        if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run"):
+        if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run", "restore"):
             raise UsageError(
-                "--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback)."
+                "--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback) "
+                "and to --restore."
             )
         if options["database"] not in connections:
             raise UsageError(f"No database alias {options['database']!r} in settings.DATABASES.")
@@ -204,7 +208,7 @@ class Command(BaseCommand):
             return engine.rollback(allow_data_loss=options["allow_data_loss"], rehearse_first=options["rehearse"])
         if mode == "restore":
             name = None if options["restore"] is True else options["restore"]
-            return engine.restore(name=name, foreign=options["foreign"])
+            return engine.restore(name=name, foreign=options["foreign"], allow_data_loss=options["allow_data_loss"])
         return engine.prune(keep=options["keep"])
 
     def confirm(self, question, expect=None):

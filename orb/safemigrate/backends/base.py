@@ -170,6 +170,12 @@ class Backend:
         """Point the Django connection at another database (a rehearsal copy)."""
         raise NotImplementedError
 
+    @contextmanager
+    def reading_backup(self, path):
+        """Point the connection at the backup ``path``, read-only (not a byte of it changes), and
+        yield True; yield False where a backup is not a database the connection can open."""
+        yield False
+
     # --- work ------------------------------------------------------------------------
     def quick_check(self):
         """Problems found by a fast integrity check of the live database ([] when fine)."""

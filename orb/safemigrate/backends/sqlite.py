@@ -236,6 +236,12 @@ class SQLiteBackend(Backend):
             conn.close()
             conn.settings_dict["NAME"] = original
 
+    @contextmanager
+    def reading_backup(self, path):
+        # A backup is never written again: immutable, so SQLite creates no -wal/-shm beside it.
+        with self.pointed_at(ro_uri(path) + "&immutable=1"):
+            yield True
+
     # --- work ------------------------------------------------------------------------
     def quick_check(self):
         return quick_check_file(self.path)
