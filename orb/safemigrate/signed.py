@@ -3,8 +3,9 @@
 The project names, in ``settings.ORB_BOOK_SIGNED_ENTRIES``, a function of a database alias that
 returns ``{key: description}`` of the signed entries in that database (the engine never names an
 app). The live database is read through ``backend.read_only()``, the backup through
-``backend.reading_backup(path)`` (not a byte of the file changes). A backend whose backups cannot
-be opened as a database (a PostgreSQL dump) says so and the comparison is skipped with a note.
+``backend.reading_backup(path)`` (not a byte of the file changes; a backend whose backups are
+dumps restores one into a scratch database to read it). A backend that cannot read a backup at
+all says so, and the comparison is skipped with a note.
 """
 
 from django.conf import settings

@@ -145,3 +145,26 @@ def test_restore_of_a_backup_holding_every_signed_entry_is_not_asked_about_them(
     result = project.run("safe_migrate", "--restore", backup, "--noinput")
     assert_clean(result, 0)
     assert "signed" not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_postgresql_restore_of_a_dump_that_lacks_entries_signed_since_is_refused(pg):
+    """A dump cannot be read in place: it is restored into a marked scratch database to compare
+    the signed entries, and that database is dropped afterwards."""
+    sign_entries(pg)
+    assert_clean(pg.run("safe_migrate", "--noinput", scenario="add_column"), 0)
+    backup = pg.journal()[-1]["backup"]["path"]
+    signed = pg.run("shell", "-c", SIGN_ONE_MORE)
+    assert signed.returncode == 0 and signed.stdout.strip().splitlines()[-1] == "3", signed.stderr
+    before = pg.hashes()
+
+    refused = pg.run("safe_migrate", "--restore", backup, "--noinput", scenario="add_column")
+
+    assert_clean(refused, 3)
+    assert "lacks what was signed since it was taken: signed ORB entry 3 (" in refused.stderr, refused.stderr
+    assert pg.hashes() == before
+    assert pg.scratch() == []
+    allowed = pg.run("safe_migrate", "--restore", backup, "--noinput", "--allow-data-loss", scenario="add_column")
+    assert_clean(allowed, 0)
+    assert pg.rows("SELECT max(sequence) FROM soundings_orbentry")[0][0] == 2
+    assert pg.scratch() == []

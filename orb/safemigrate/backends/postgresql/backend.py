@@ -3,6 +3,7 @@ locks together behind ``base.Backend`` (see the package's docstring for what eac
 
 import contextlib
 import os
+from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
@@ -180,6 +181,26 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             except (psycopg.Error, MigrationFailed, Refused) as exc:
                 report.warning(f"Could not drop the replaced database {old} ({first_line(str(exc))}); drop it by hand.")
 
+    @contextmanager
+    def reading_backup(self, path):
+        """A dump cannot be read in place: restore it into a marked scratch database, point the
+        connection at it read-only, and drop it afterwards (the dump file is only read).  Without
+        the right to create databases the comparison is skipped (yield False)."""
+        if not self.can_create_databases():
+            yield False
+            return
+        name = self.scratch_name("read")
+        with self.admin() as conn:
+            self._create_scratch(conn, name, kind="read")
+        try:
+            self._restore_into(name, source=path, report=_Unreported(), label="Reading the backup")
+            with self._pointed(name, extra_options="-c default_transaction_read_only=on"):
+                yield True
+        finally:
+            self.connection.close()
+            with self.admin() as conn:
+                self._drop(conn, name)
+
     def make_rehearsal_copy(self, *, report):
         self.require_createdb("the rehearsal on a scratch database")
         target = self.scratch_name("rehearsal")
@@ -215,3 +236,10 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
                     conn.close()
 
         return cleanup
+
+
+class _Unreported:
+    """Progress of a restore nobody watches (reading a backup for a comparison)."""
+
+    def percent(self, done, total, *, label):
+        pass

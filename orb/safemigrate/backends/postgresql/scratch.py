@@ -19,6 +19,7 @@ SCRATCH_KINDS = {
     "rehearsal": "a rehearsal database",
     "restore": "a half-restored database",
     "old": "a database replaced by a restore",
+    "read": "a backup restored to be read",
 }
 SCRATCH_MARK = "orb safe_migrate scratch: "  # + JSON; the COMMENT ON DATABASE of every scratch database
 
