@@ -49,6 +49,31 @@ PROTECTED = {
         "a weekly sounding with ORB entries is never changed or deleted",
     ),
 }
+# The columns each table had when the guard was made (migration 0005): an UPDATE that sets any
+# of them is refused. A column a later migration adds is not in the list, so that migration may
+# fill it for signed rows; the hash chain covers the signed content, not such columns.
+GUARDED_COLUMNS = {
+    "soundings_orbentry": (
+        "id", "created_at", "created_by_id", "entry_date", "instant", "ship_offset_minutes", "code", "item", "text",
+        "sounding_id", "officer_name", "officer_rank", "state", "sequence", "signed_by_id", "signer_name",
+        "signer_rank", "signed_at", "signed_offset_minutes", "is_late", "legacy", "corrects_id", "correction_reason",
+        "signed_content", "entry_hash",
+    ),
+    "soundings_entryreview": (
+        "id", "created_at", "created_by_id", "entry_id", "reviewer_name", "reviewer_rank", "reviewed_at",
+    ),
+    "soundings_pagesignature": (
+        "id", "page_number", "first_sequence", "last_sequence", "chain_head", "master_id", "master_name",
+        "master_rank", "signed_at", "signed_offset_minutes",
+    ),
+    "soundings_auditevent": (
+        "id", "at", "user_id", "username", "action", "model", "object_id", "old", "new", "note",
+    ),
+    "soundings_weeklysounding": (
+        "id", "created_at", "created_by_id", "tank_id", "recorded_at", "feet", "inches", "engineer_name",
+        "engineer_title", "manual_collection_m3", "gallons", "m3",
+    ),
+}  # fmt: skip
 # Guards whose condition reads another table (a rebuild of that table must not find them).
 READS_OTHER_TABLES = {"soundings_weeklysounding"}
 GUARDS = [
@@ -58,6 +83,7 @@ GUARDS = [
         message=f"ORB append-only: {what}.",
         prefix=PREFIX,
         reads_other_tables=table in READS_OTHER_TABLES,
+        columns=GUARDED_COLUMNS[table],
     )  # fmt: skip
     for table, (condition, what) in PROTECTED.items()
 ]
@@ -116,8 +142,8 @@ def drop_before_migrate(connection):
     """pre_migrate: drop the triggers the backend says would stop a table rebuild (put back by
     ``reinstall_after_migrate``)."""
     with connection.cursor() as cursor:
-        for name in _backend(connection).triggers_in_the_way_of_a_migration(GUARDS):
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for sql in _backend(connection).guard_drops_before_migration(GUARDS):
+            cursor.execute(sql)
 
 
 def reinstall_after_migrate(connection):

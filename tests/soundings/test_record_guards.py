@@ -97,6 +97,25 @@ def test_raw_sql_is_refused_and_drafts_stay_free(book):
     assert not refused_in_db("DELETE FROM soundings_orbentry WHERE id = %s", [draft.pk])
 
 
+def test_a_migration_may_add_a_column_to_the_record_and_fill_it(book):
+    """A later migration may add a column to a guarded table and fill it for signed rows; what the
+    record holds (and the hash covers) stays refused, and the chain still verifies."""
+    from soundings.chain import verify_book
+
+    signed_ids = list(OrbEntry.objects.filter(state="signed").values_list("pk", flat=True))
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # the fixture's rows have deferred checks pending
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE soundings_orbentry ADD COLUMN remark varchar(20) NULL")
+            cursor.execute("ALTER TABLE soundings_pagesignature ADD COLUMN remark varchar(20) NULL")
+        assert not refused_in_db("UPDATE soundings_orbentry SET remark = 'filled'")
+        assert not refused_in_db("UPDATE soundings_pagesignature SET remark = 'filled'")
+        assert refused_in_db("UPDATE soundings_orbentry SET text = 'x', remark = 'y' WHERE id = %s", [signed_ids[0]])
+        assert verify_book().ok
+        transaction.set_rollback(True)
+
+
 @pytest.mark.pg_test_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
 def test_truncate_is_refused_on_postgresql(book):

@@ -124,9 +124,9 @@ class Backend:
         raise NotImplementedError
 
     @classmethod
-    def triggers_in_the_way_of_a_migration(cls, guards):
-        """Triggers to drop before a migration run (and put back after it) because the engine's
-        table rebuilds would fail with them in place."""
+    def guard_drops_before_migration(cls, guards):
+        """SQL dropping the triggers a migration run would trip over (a table rebuild, a column
+        type change); they are put back after the run by ``guard_statements``."""
         return []
 
     @classmethod

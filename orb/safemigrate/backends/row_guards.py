@@ -11,13 +11,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RowGuard:
     """Refuse UPDATE and DELETE of ``table``'s rows for which ``condition`` (SQL on ``OLD``; None:
-    every row) holds, with the error ``message``.  ``prefix`` starts every trigger's name."""
+    every row) holds, with the error ``message``.  ``prefix`` starts every trigger's name.
+    ``columns``: the UPDATE refused is one that sets any of these (None: any column), so a later
+    migration may add a column to the table and fill it."""
 
     table: str
     condition: str | None
     message: str
     prefix: str
     reads_other_tables: bool = False
+    columns: tuple | None = None
 
     OPERATIONS = ("update", "delete")
 
@@ -26,6 +29,12 @@ class RowGuard:
 
     def function_name(self, kind):
         return f"{self.prefix}{self.table}_{kind}"
+
+    def event(self, operation):
+        """``UPDATE OF a, b`` or ``DELETE``: the event a trigger of ``operation`` fires on."""
+        if operation == "update" and self.columns:
+            return f"UPDATE OF {', '.join(self.columns)}"
+        return operation.upper()
 
 
 def bypass_clause(bypass_table):

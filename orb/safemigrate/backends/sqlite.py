@@ -121,7 +121,7 @@ class SQLiteBackend(Backend):
             when = f" WHEN {' AND '.join(conditions)}" if conditions else ""
             for op in guard.OPERATIONS:
                 statements.append(
-                    f"CREATE TRIGGER IF NOT EXISTS {guard.trigger_name(op)} BEFORE {op.upper()} ON {guard.table} "
+                    f"CREATE TRIGGER IF NOT EXISTS {guard.trigger_name(op)} BEFORE {guard.event(op)} ON {guard.table} "
                     f"FOR EACH ROW{when} BEGIN SELECT RAISE(ABORT, '{guard.message}'); END"
                 )
         return statements
@@ -140,10 +140,15 @@ class SQLiteBackend(Backend):
         return {row[0] for row in cursor.fetchall()}
 
     @classmethod
-    def triggers_in_the_way_of_a_migration(cls, guards):
+    def guard_drops_before_migration(cls, guards):
         # A table rebuild renames the new copy over the dropped table; SQLite refuses that rename
         # while a trigger's body names a table that is missing at that moment.
-        return [guard.trigger_name(op) for guard in guards if guard.reads_other_tables for op in guard.OPERATIONS]
+        return [
+            f"DROP TRIGGER IF EXISTS {guard.trigger_name(op)}"
+            for guard in guards
+            if guard.reads_other_tables
+            for op in guard.OPERATIONS
+        ]
 
     @classmethod
     def serialize_transaction(cls, cursor, *, key):

@@ -31,7 +31,7 @@ class RowGuardsMixin:
                                         bypass_table=bypass_table, row_level=False))  # fmt: skip
             for op in guard.OPERATIONS:
                 statements.append(
-                    f"CREATE OR REPLACE TRIGGER {guard.trigger_name(op)} BEFORE {op.upper()} ON {guard.table} "
+                    f"CREATE OR REPLACE TRIGGER {guard.trigger_name(op)} BEFORE {guard.event(op)} ON {guard.table} "
                     f"FOR EACH ROW EXECUTE FUNCTION {row_fn}()"
                 )
             statements.append(
@@ -50,6 +50,16 @@ class RowGuardsMixin:
             f"DROP FUNCTION IF EXISTS {guard.function_name(kind)}() CASCADE"
             for guard in guards
             for kind in ("row", "statement")
+        ]
+
+    @classmethod
+    def guard_drops_before_migration(cls, guards):
+        # A trigger on ``UPDATE OF <columns>`` makes the server refuse to change those columns'
+        # types (AlterField): it goes for the migration run and comes back after it.
+        return [
+            f"DROP TRIGGER IF EXISTS {guard.trigger_name('update')} ON {guard.table}"
+            for guard in guards
+            if guard.columns
         ]
 
     @classmethod
