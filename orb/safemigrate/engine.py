@@ -394,14 +394,7 @@ class Engine:
             applied_before=run.applied_before,
             applied_after=result.applied_after,
             checksums=drifts.checksums_of(preflight.executor.loader, after_keys),
-            migration_timings=result.timings,
-            check_timings=result.check_timings,
-            rows_before=result.comparison.rows_before,
-            rows_after=result.comparison.rows_after,
-            smoke=result.smoke,
-            book=result.book,
-            book_before=result.book_before,
-            atomic=plan.atomic,
+            **_checked(result, plan),
             allowed_losses=[loss.sentence() for loss in result.comparison.losses],
             counts_after=result.counts_after,
         )
@@ -430,14 +423,7 @@ class Engine:
             direction=plan.direction,
             outcome="rehearsed",
             migrations=plan.names,
-            migration_timings=result.timings,
-            check_timings=result.check_timings,
-            rows_before=result.comparison.rows_before,
-            rows_after=result.comparison.rows_after,
-            smoke=result.smoke,
-            book=result.book,
-            book_before=result.book_before,
-            atomic=plan.atomic,
+            **_checked(result, plan),
         )
         return Outcome(
             state=f"Database unchanged: dry run passed; {len(plan.steps)} migration(s) would "
@@ -650,3 +636,17 @@ def _applied_state(run, undone):
     if run.plan.direction == "backwards":
         return f"Database migrated backwards: {count} {noun} unapplied; backup {path}"
     return f"Database upgraded: {count} {noun} applied; backup {path}"
+
+
+def _checked(result, plan):
+    """What the checks of an applied or rehearsed plan found, as journal fields."""
+    return {
+        "migration_timings": result.timings,
+        "check_timings": result.check_timings,
+        "rows_before": result.comparison.rows_before,
+        "rows_after": result.comparison.rows_after,
+        "smoke": result.smoke,
+        "book": result.book,
+        "book_before": result.book_before,
+        "atomic": plan.atomic,
+    }
