@@ -171,7 +171,7 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
     list_display = [
         "sequence",
         "book_date",
-        "code",
+        "code_letter",
         "item",
         "record",
         "state",
@@ -222,7 +222,17 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
     def book_date(self, obj):
         from orb.shiptime import format_ship_date
 
-        return format_ship_date(obj.entry_date) if obj.entry_date else ""
+        # One line: a dd-MON-yyyy date must not wrap at its hyphens in a narrow column.
+        return (
+            format_html('<span style="white-space:nowrap">{}</span>', format_ship_date(obj.entry_date))
+            if obj.entry_date
+            else ""
+        )
+
+    @admin.display(description="code", ordering="code")
+    def code_letter(self, obj):
+        """The letter, as the book prints it (the filter beside the list names each code)."""
+        return obj.code
 
     @admin.display(description="record of operations")
     def record(self, obj):
