@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+import atexit
+
+from django.core.signals import request_finished
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 
 
@@ -29,3 +33,9 @@ class SoundingsConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(drop_cross_table_guards, sender=self, dispatch_uid="soundings.drop_cross_table_guards")
         post_migrate.connect(reinstall_guards, sender=self, dispatch_uid="soundings.reinstall_guards")
+        # The database's refusals of raw SQL go to the audit trail (soundings.refusals).
+        from soundings import refusals
+
+        connection_created.connect(refusals.watch, dispatch_uid="soundings.refusal_watch")
+        request_finished.connect(refusals.flush_all, dispatch_uid="soundings.refusal_flush")
+        atexit.register(refusals.flush_all)

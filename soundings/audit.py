@@ -4,8 +4,9 @@ permission denied in the admin).
 
 A refusal is written in the caller's transaction: when the caller rolls that transaction back,
 its audit row goes with it (the admin's refusals are written after its transaction ended).
-A refusal by the database's triggers (raw SQL) is not written here: the triggers refuse the
-whole statement, and the hash chain (soundings.chain) is the evidence for what happens there.
+A refusal by the database's triggers (raw SQL sent by this program) is written by
+soundings.refusals once the caller's transaction is over; a refusal of another program's SQL
+cannot be written, and the hash chain (soundings.chain) is the evidence for what happens there.
 """
 
 import json

@@ -151,3 +151,16 @@ def sign_all(entries, user, password=PASSWORD):
     for entry in sorted(entries, key=lambda e: e.pk):
         signed.append(entry.sign(user=user, password=password))
     return signed
+
+
+@pytest.fixture(autouse=True)
+def _refusals_go_with_the_test_transaction():
+    """A refusal recorded inside a test's transaction waits to be written until the connection is
+    outside any transaction (soundings.refusals); the test's rows are rolled back, and so is it."""
+    yield
+    from django.db import connections
+
+    from soundings import refusals
+
+    for connection in connections.all(initialized_only=True):
+        refusals.pending(connection).clear()
