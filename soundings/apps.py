@@ -1,6 +1,6 @@
-from django.apps import AppConfig
 import atexit
 
+from django.apps import AppConfig
 from django.core.signals import request_finished
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
