@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup migrate superuser check lint format bench clean diagram
+.PHONY: run serve test setup migrate superuser check lint format bench clean diagram
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,18 @@ migrate: $(STAMP)
 
 run: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The production server (docs/DEPLOYMENT.md): DEBUG off, gunicorn (deploy/gunicorn.conf.py), static
+# files collected into STATIC_ROOT and served by WhiteNoise. Needs DJANGO_SECRET_KEY, and
+# DJANGO_ALLOWED_HOSTS naming the box as the crew's browsers do. Offline: it installs nothing.
+PORT ?= 8000
+BIND ?= 127.0.0.1
+
+serve:
+	@test -x $(VENV)/bin/gunicorn || { echo "make serve: gunicorn is not installed in $(VENV); run make setup first (docs/DEPLOYMENT.md)." >&2; exit 2; }
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY to a long random value first (docs/DEPLOYMENT.md, the environment file)." >&2; exit 2; }
+	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=0 exec $(VENV)/bin/gunicorn orb.wsgi:application --config deploy/gunicorn.conf.py --bind $(BIND):$(PORT)
 
 superuser: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py createsuperuser

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from orb import views
+from orb import health, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("orb-book/", views.orb_book, name="orb_book"),
     path("admin/", admin.site.urls),
+    path(health.PATH, health.healthz, name="healthz"),  # no login; answered ahead of the 503 pages
 ]
