@@ -66,7 +66,7 @@ test: lint
 	$(PY) -m pytest -m "not pg_test_db"
 # Second pass: the app's suite on PostgreSQL (pytest-django creates and drops test_orb).
 # tests/e2e and the fault tests manage their own databases, PostgreSQL ones included.
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e -m "not faults and not sqlite_file"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/browser -m "not faults and not sqlite_file"
 
 # docs/models.svg, the model diagram in docs/DEVELOPING.md: django-extensions' graph_models
 # (an installed app only with DJANGO_DEBUG=1), pydot (requirements-dev.txt) and Graphviz's dot.
