@@ -145,6 +145,18 @@ class VesselParticulars(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(100)],
         help_text="Lines on a printed page of the book.",
     )
+    slop_alert_percent = models.PositiveSmallIntegerField(
+        "slop tank alert (%)",
+        default=85,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The dashboard warns when a slop tank's latest sounding is at or above this share of its capacity.",
+    )
+    days_left_alert = models.PositiveSmallIntegerField(
+        "days-left alert",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="The dashboard warns when the fuel left lasts fewer days than this at the recent burn.",
+    )
 
     class Meta:
         verbose_name = "vessel particulars"
