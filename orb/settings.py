@@ -165,6 +165,9 @@ if not DEBUG:
         # `check --deploy` warns about exactly these four HTTPS settings; they are silenced only
         # here, where HTTPS is switched off on purpose, so an HTTPS install still hears them.
         SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+        # A browser ignores Cross-Origin-Opener-Policy on a plain http:// origin and logs an error
+        # on every page saying so; the header protects nothing here.
+        SECURE_CROSS_ORIGIN_OPENER_POLICY = None
     SECURE_CONTENT_TYPE_NOSNIFF = True
     # A monitoring agent on the box asks for /healthz over plain HTTP even when HTTPS is on.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
