@@ -8,7 +8,10 @@ from django.db import models, transaction
 from django.db.models import Q, Value
 from django.utils import timezone
 
+from fueltickets import ticket_rules
+from fueltickets.quantities import format_gallons
 from orb.models import CreatedAtModel, CreatedByModel
+from orb.shiptime import format_ship_date
 from soundings.models import FEET_VALIDATORS, INCHES_VALIDATORS
 
 METER_MAX = Decimal("999999.9")
@@ -97,26 +100,40 @@ class DailyFuelTicketQuerySet(models.QuerySet):
     def last_ticket(self):
         return self.order_by("-ticket_date", "-id").first()
 
+    def before(self, day):
+        """The ticket dated last before ``day``: the one whose meter end this day starts from."""
+        return self.filter(ticket_date__lt=day).order_by("-ticket_date", "-id").first()
+
 
 class DailyFuelTicket(CreatedByModel):
-    ticket_date = models.DateField(default=timezone.localdate)
-    meter_start = models.DecimalField("meter start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
-    meter_end = models.DecimalField("meter end (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
-    consumption_gallons = models.DecimalField("consumption (gal)", max_digits=7, decimal_places=1, editable=False)
+    ticket_date = models.DateField("date", default=timezone.localdate)
+    meter_start = models.DecimalField("start (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
+    meter_end = models.DecimalField("end (gal)", max_digits=8, decimal_places=1, validators=METER_VALIDATORS)
+    consumption_gallons = models.DecimalField("burned (gal)", max_digits=7, decimal_places=1, editable=False)
+    meter_reset = models.BooleanField(
+        "meter replaced or reset",
+        default=False,
+        help_text="Tick when the flow meter was replaced or reset since the previous ticket; say why below.",
+    )
+    meter_reset_reason = models.CharField(
+        "reason", max_length=200, blank=True, help_text="Why the meter start differs from the previous ticket's end."
+    )
     service_tank_pair = models.ForeignKey(
         ServiceTankPair,
         on_delete=models.PROTECT,
         related_name="tickets",
         blank=True,
+        verbose_name="tank pair",
         help_text="Leave empty for the active pair.",
     )
-    engineer_name = models.CharField(max_length=100)
+    engineer_name = models.CharField("engineer", max_length=100)
     notes = models.TextField(blank=True)
 
     objects = DailyFuelTicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["-ticket_date", "-id"]
+        verbose_name = "fuel ticket"
         indexes = [
             # Covers the dashboard's SUM(consumption) over date ranges without touching rows.
             models.Index(fields=["ticket_date", "consumption_gallons"], name="ticket_date_consumption"),
@@ -134,12 +151,13 @@ class DailyFuelTicket(CreatedByModel):
         ]
 
     def __str__(self):
-        return f"{self.ticket_date} {self.consumption_gallons} gal"
+        return f"{format_ship_date(self.ticket_date)}: {format_gallons(self.consumption_gallons)}"
 
     @classmethod
-    def next_meter_start(cls):
-        """The last ticket's meter end: where the next ticket's reading starts."""
-        last = cls.objects.last_ticket()
+    def next_meter_start(cls, *, day=None):
+        """The meter end of the last ticket before ``day`` (default: the last ticket): where the
+        next ticket's reading starts."""
+        last = cls.objects.before(day) if day is not None else cls.objects.last_ticket()
         return last.meter_end if last else None
 
     def clean(self):
@@ -150,15 +168,10 @@ class DailyFuelTicket(CreatedByModel):
                     {"service_tank_pair": "No service tank pair is active; activate one before recording a ticket."}
                 )
             self.service_tank_pair = active
-        if self.meter_start is not None and self.meter_end is not None:
-            if self.meter_end < self.meter_start:
-                raise ValidationError(
-                    {
-                        "meter_end": f"Meter end ({self.meter_end}) is below meter start "
-                        f"({self.meter_start}); check the readings, end must be at least start."
-                    }
-                )
-            self.consumption_gallons = self.meter_end - self.meter_start
+        errors = ticket_rules.problems(self)
+        if errors:
+            raise ValidationError(errors)
+        self.consumption_gallons = self.meter_end - self.meter_start
 
     def save(self, *args, **kwargs):
         self.full_clean()
@@ -183,7 +196,7 @@ class HitchRecord(CreatedAtModel):
         max_digits=10,
         decimal_places=1,
         validators=NOT_NEGATIVE,
-        help_text="From the tank soundings; the dashboard's baseline.",
+        help_text="The sum of the tank soundings below, within 1 % of it (at least 10 gal); the dashboard's baseline.",
     )
     lube_oil_15p = models.DecimalField(
         "lube oil 15P", max_digits=8, decimal_places=1, null=True, blank=True, validators=NOT_NEGATIVE
@@ -214,8 +227,36 @@ class HitchRecord(CreatedAtModel):
         return f"{self.vessel} {self.date} ({kind} of hitch)"
 
     def clean(self):
+        if self.date is not None:
+            future = ticket_rules.future_date_problem(self.date, what="tanks were sounded")
+            if future:
+                raise ValidationError({"date": future})
         if self.end_date and self.date and self.end_date < self.date:
             raise ValidationError({"end_date": "The end date is before the hitch date; check the dates."})
+
+    def soundings_problem(self, soundings_total):
+        """One sentence when the total fuel on board is not the sum of the tank soundings
+        (within HITCH_TOLERANCE_PERCENT of that sum), else None."""
+        if self.total_fuel_gallons is None:
+            return None
+        allowed = hitch_tolerance(soundings_total)
+        if abs(self.total_fuel_gallons - soundings_total) <= allowed:
+            return None
+        return (
+            f"Total fuel on board {format_gallons(self.total_fuel_gallons)} is not the sum of the tank "
+            f"soundings below, {format_gallons(soundings_total)} (allowed difference "
+            f"{format_gallons(allowed)}); check the total and each tank's gallons."
+        )
+
+
+HITCH_TOLERANCE_PERCENT = Decimal("1")
+HITCH_TOLERANCE_MINIMUM = Decimal("10")
+
+
+def hitch_tolerance(soundings_total):
+    """The difference allowed between a hitch's total and the sum of its soundings:
+    1 % of the sum, at least 10 gal (rounding of each tank's table reading)."""
+    return max(soundings_total * HITCH_TOLERANCE_PERCENT / 100, HITCH_TOLERANCE_MINIMUM).quantize(Decimal("0.1"))
 
 
 class FuelTankSounding(models.Model):
@@ -250,3 +291,106 @@ class FuelTankSounding(models.Model):
 
     def __str__(self):
         return f"#{self.tank_number} {self.get_side_display()} {self.feet} ft {self.inches} in"
+
+
+class BunkerDelivery(CreatedByModel):
+    """Fuel received (bunker delivery note). It adds to fuel remaining from the day after its date
+    when that day is after the hitch baseline, and writes its Oil Record Book entry, Code H items
+    26.1–26.3, as drafts signed through the book's own flow (fueltickets.bunkers)."""
+
+    delivered_on = models.DateField("date", help_text="The ship's date the bunkering finished.")
+    started_at = models.TimeField("started", help_text="Ship's time, e.g. 09:00.")
+    finished_at = models.TimeField("finished", help_text="Ship's time, e.g. 14:30.")
+    place = models.CharField("port / place", max_length=200, help_text="Item 26.1: port, or position at sea.")
+    bdn_number = models.CharField("BDN no.", max_length=60, help_text="The bunker delivery note's number.")
+    fuel_type = models.CharField("fuel", max_length=60, default="MGO", help_text='e.g. "MGO", "ULSD".')
+    quantity_gallons = models.DecimalField(
+        "quantity (gal)",
+        max_digits=10,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1"), message="A delivery adds fuel: the quantity must be positive.")],
+    )
+    tanks = models.CharField("tanks filled", max_length=200, help_text='e.g. "#7 P/S, #9 P/S".')
+    tanks_total_gallons = models.DecimalField(
+        "total in those tanks after (gal)",
+        max_digits=10,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE,
+        help_text="Item 26.3: total content of the tanks filled, when sounded.",
+    )
+    engineer_name = models.CharField("engineer", max_length=100)
+    notes = models.TextField(blank=True)
+    entries = models.ManyToManyField(
+        "soundings.OrbEntry", through="BunkerEntry", related_name="bunker_deliveries", blank=True
+    )
+
+    class Meta:
+        ordering = ["-delivered_on", "-id"]
+        verbose_name = "bunker delivery"
+        verbose_name_plural = "bunker deliveries"
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_gallons__gt=0), name="bunker_quantity_positive"),
+        ]
+
+    def __str__(self):
+        day = format_ship_date(self.delivered_on) if self.delivered_on else "?"
+        return f"{day} BDN {self.bdn_number}: {format_gallons(self.quantity_gallons)}"
+
+    @property
+    def has_signed_entries(self):
+        return self.pk is not None and self.entries.filter(state="signed").exists()
+
+    def clean(self):
+        if self.delivered_on is not None:
+            future = ticket_rules.future_date_problem(self.delivered_on, what="fuel was delivered")
+            if future:
+                raise ValidationError({"delivered_on": future})
+        if self.started_at and self.finished_at and self.finished_at < self.started_at:
+            raise ValidationError(
+                {"finished_at": "Finished is before started; a bunkering over midnight is dated the day it finished "
+                 "and its start written in the notes."}
+            )
+        if self.delivered_on and self.finished_at and (not self.started_at or self.started_at <= self.finished_at):
+            from fueltickets.bunkers import instant_of
+            from orb.shiptime import check_not_in_future
+
+            try:
+                check_not_in_future(instant_of(self))
+            except ValidationError as exc:
+                raise ValidationError({"finished_at": exc.messages[0]}) from exc
+        if self.has_signed_entries:
+            raise ValidationError(
+                "This delivery's ORB entries are signed, so it can no longer be changed; "
+                "correct the signed entry in the book instead."
+            )
+
+    def save(self, *args, **kwargs):
+        """Save and (re)write the draft Code H entries, all or nothing."""
+        from fueltickets.bunkers import write_entries
+
+        with transaction.atomic():
+            self.full_clean()
+            super().save(*args, **kwargs)
+            write_entries(self)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Bunker deliveries are never deleted; they are part of the fuel record.")
+
+
+class BunkerEntry(models.Model):
+    """Links a bunker delivery to each of its ORB entries (Code H 26.1, 26.2, 26.3).
+
+    Kept on this side so the book's app has no idea of bunkers. Discarding a draft entry removes
+    its link; a signed entry is never deleted, so its link stays.
+    """
+
+    bunker = models.ForeignKey(BunkerDelivery, on_delete=models.PROTECT, related_name="entry_links")
+    entry = models.OneToOneField("soundings.OrbEntry", on_delete=models.CASCADE, related_name="bunker_link")
+
+    class Meta:
+        ordering = ["bunker", "entry"]
+
+    def __str__(self):
+        return f"{self.bunker} → entry {self.entry_id}"

@@ -1,0 +1,71 @@
+"""The rules a daily fuel ticket must keep, each a sentence next to the field it is about.
+
+- its date is not in the ship's future (the ship's local date now, orb.shiptime);
+- one ticket per day;
+- meter end at least meter start;
+- meter start = the meter end of the ticket dated last before it, unless the meter was replaced
+  or reset, which needs a reason (it shows in the ticket's history).
+"""
+
+from django.utils import timezone
+
+from fueltickets.quantities import format_gallons
+from orb.shiptime import format_ship_date, ship_date
+
+
+def problems(ticket):
+    """{field: message} for every rule ``ticket`` breaks (empty when it keeps them all)."""
+    errors = {}
+    day = ticket.ticket_date
+    if day is not None:
+        errors.update(_date_problems(ticket, day))
+    if ticket.meter_start is not None and ticket.meter_end is not None:
+        errors.update(_meter_problems(ticket))
+    return errors
+
+
+def future_date_problem(day, *, what):
+    """One sentence when ``day`` is after the ship's date today, else None."""
+    today = ship_date(timezone.now())
+    if day > today:
+        return (
+            f"{format_ship_date(day)} is in the future: the date on board is {format_ship_date(today)}; "
+            f"enter the day the {what} happened."
+        )
+    return None
+
+
+def _date_problems(ticket, day):
+    future = future_date_problem(day, what="fuel was burned")
+    if future:
+        return {"ticket_date": future}
+    same_day = type(ticket).objects.filter(ticket_date=day).exclude(pk=ticket.pk).first()
+    if same_day is not None:
+        return {
+            "ticket_date": f"There is already a ticket for {format_ship_date(day)} (by {same_day.engineer_name}); "
+            "one ticket per day: correct that ticket instead of adding another."
+        }
+    return {}
+
+
+def _meter_problems(ticket):
+    if ticket.meter_end < ticket.meter_start:
+        return {
+            "meter_end": f"Meter end ({ticket.meter_end}) is below meter start "
+            f"({ticket.meter_start}); check the readings, end must be at least start."
+        }
+    if ticket.meter_reset:
+        if not ticket.meter_reset_reason.strip():
+            return {"meter_reset_reason": "Say why the meter was replaced or reset; the reason goes in the history."}
+        return {}
+    if ticket.ticket_date is None:
+        return {}
+    previous = type(ticket).objects.exclude(pk=ticket.pk).before(ticket.ticket_date)
+    if previous is not None and ticket.meter_start != previous.meter_end:
+        end = format_gallons(previous.meter_end, unit=False)
+        return {
+            "meter_start": f"Meter start {format_gallons(ticket.meter_start, unit=False)} is not the previous "
+            f"ticket's end ({end} gal on {format_ship_date(previous.ticket_date)}); enter {end}, or tick "
+            "'meter replaced or reset' and say why."
+        }
+    return {}
