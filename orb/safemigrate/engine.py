@@ -160,6 +160,36 @@ class Engine:
             run.take_lock(maintenance=False)
             return self._delete_backups(run, decision, lines)
 
+    def backup(self):
+        """A verified backup while the web app keeps working (``manage.py backup_orb``): the lock
+        without maintenance (one run at a time, no 503), the integrity check, the disk check, then
+        the backup a migration takes (online copy, sha256, verified, sidecar), journaled as mode
+        ``backup`` so that --list-backups, --restore and --prune-backups count it."""
+        run = self._new_run("backup")
+        with run.journaled(state_if_stopped="Database unchanged."):
+            if not self.backend.exists():
+                raise Refused(f"There is no database {self.backend.label} to back up yet; run `safe_migrate` first.")
+            run.take_lock(maintenance=False)
+            self._check_database(run)
+            with run.stage("disk", "Checking free disk space"):
+                self.backend.check_space(rewritten_tables=[], rehearse=False)
+            with run.stage("backup", "Backing up the database"):
+                run.backup = backups.create_backup(
+                    self.backend,
+                    run_id=run.id,
+                    kind="scheduled",
+                    applied=self._applied_now() or [],
+                    checksums=recorded_checksums(self.journal.read_reporting(self.report)),
+                    report=self.report,
+                )
+            record = run.record(outcome="applied", migrations=[], backup=run.backup_entry())
+        info = run.backup
+        return Outcome(
+            state=f"Database unchanged; backup {info.path} written and verified "
+            f"(sha256 {info.sha256[:12]}…, {human_bytes(info.size)}).",
+            payload=record,
+        )
+
     # --- preflight ----------------------------------------------------------------------
     @staticmethod
     def _targets(app_label, migration_name):
