@@ -24,10 +24,11 @@ that the migrated groups hold exactly these permissions.
 OUR_APPS = ("soundings", "fueltickets")
 MODELS = {
     "soundings": ["tank", "calibrationrow", "weeklysounding", "orbentry"],
-    "fueltickets": ["servicetankpair", "dailyfuelticket", "hitchrecord", "fueltanksounding"],
+    "fueltickets": ["servicetankpair", "dailyfuelticket", "hitchrecord", "fueltanksounding", "bunkerdelivery"],
 }
-NEVER_DELETED = {"orbentry", "weeklysounding"}
-ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding"}
+# Bunker deliveries are part of the fuel record (their Code H entries are in the book): never deleted.
+NEVER_DELETED = {"orbentry", "weeklysounding", "bunkerdelivery"}
+ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding", "bunkerdelivery"}
 
 CHIEF_ENGINEER = "Chief Engineer"
 ENGINEER = "Engineer"
