@@ -7,6 +7,9 @@
   or reset, which needs a reason (it shows in the ticket's history).
 """
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.utils import timezone
 
 from fueltickets.quantities import format_gallons
@@ -69,3 +72,18 @@ def _meter_problems(ticket):
             "'meter replaced or reset' and say why."
         }
     return {}
+
+
+def open_day():
+    """(day, meter start) of a ticket the rules accept now: the ship's today when it has no ticket
+    yet, else the day before the first ticket (no previous ticket, so any start). For checks that
+    write a ticket and roll it back (orb.smoke)."""
+    from fueltickets.models import DailyFuelTicket
+
+    today = ship_date(timezone.now())
+    tickets = DailyFuelTicket.objects.order_by("ticket_date", "id")
+    if not tickets.filter(ticket_date=today).exists():
+        start = DailyFuelTicket.next_meter_start(day=today)
+        return today, start if start is not None else Decimal("0")
+    first = tickets.first()
+    return first.ticket_date - timedelta(days=1), Decimal("0")

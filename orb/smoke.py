@@ -122,10 +122,11 @@ def _record_hitch(run):
 
 def _record_ticket(run):
     from fueltickets.models import DailyFuelTicket
+    from fueltickets.ticket_rules import open_day
 
-    start = DailyFuelTicket.next_meter_start() or Decimal("0")
+    day, start = open_day()  # one ticket per day: a day the rules accept
     end = min(start + Decimal("1.0"), Decimal("999999.9"))
-    ticket = DailyFuelTicket(ticket_date=run.today, meter_start=start, meter_end=end, engineer_name="smoke")
+    ticket = DailyFuelTicket(ticket_date=day, meter_start=start, meter_end=end, engineer_name="smoke")
     ticket.save()
     if ticket.consumption_gallons != end - start:
         raise SmokeCheckError("Smoke check 'record a fuel ticket' failed: consumption was not derived.")
