@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orb",
     "soundings",
     "fueltickets",
+    "flaskimport",
 ]
 if DEBUG:
     # Development helpers only: reset_db and friends must not be one typo away on a ship.
