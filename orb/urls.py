@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -9,5 +10,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("orb-book/", views.orb_book, name="orb_book"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that name no icon (Django's 403 and 404 pages).
+    path("favicon.ico", RedirectView.as_view(url=static("orb/favicon.svg"), permanent=True)),
     path(health.PATH, health.healthz, name="healthz"),  # no login; answered ahead of the 503 pages
 ]

@@ -113,8 +113,13 @@ class Watched:
     def __init__(self, page, base):
         self.page, self.base, self.problems = page, base, []
         page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("requestfailed", self._failed)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("response", lambda r: r.status >= 500 and self.problems.append(f"{r.status} {r.url}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status} {r.url}"))
+
+    def _failed(self, request):
+        if "ERR_ABORTED" not in (request.failure or ""):  # a page left while it loaded
+            self.problems.append(f"failed: {request.url} {request.failure}")
 
     def go(self, path):
         response = self.page.goto(self.base + path)
