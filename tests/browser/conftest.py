@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ROOT
-from tests.e2e.test_browser_login import CHROMIUM, default_signals, free_port, manage, production_env, wait_until_serving
+from tests.e2e.test_browser_login import (
+    CHROMIUM,
+    default_signals,
+    free_port,
+    manage,
+    production_env,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -142,9 +149,7 @@ class Watched:
 
     def overflows(self):
         """Elements of the page's content wider than the window (cut off or scrolled sideways)."""
-        return self.page.evaluate(
-            "() => document.documentElement.scrollWidth > window.innerWidth + 1"
-        )
+        return self.page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth + 1")
 
 
 @pytest.fixture
