@@ -16,10 +16,12 @@ def test_each_role_logs_in_to_the_dashboard_and_the_book(open_page, username):
     page = open_page()
     page.login(username)
     assert "Fuel" in page.page.inner_text("body")
+    if username == "chief":
+        page.screenshot("dashboard")
     assert page.go("/orb-book/") == 200
     assert page.go("/admin/") == 200
     if username == "chief":
-        page.screenshot("dashboard-as-chief")
+        page.screenshot("admin-index")
 
 
 @pytest.mark.parametrize("username", ["inspector", "viewer"])
