@@ -2,7 +2,8 @@
 
 Chief Engineer: every permission on the ORB models, except deleting ORB entries and
 weekly soundings (nobody may delete those; the admin refuses even superusers).
-Engineer: records fuel tickets and weekly soundings; views everything else.
+Engineer: records fuel tickets, weekly soundings and sludge disposals (soundings 0008);
+views everything else.
 Viewer: views everything.
 Master: views everything the Viewer sees, the ship time offsets, and keeps the vessel
 particulars (signing completed book pages is added with the page model).
@@ -23,12 +24,12 @@ that the migrated groups hold exactly these permissions.
 
 OUR_APPS = ("soundings", "fueltickets")
 MODELS = {
-    "soundings": ["tank", "calibrationrow", "weeklysounding", "orbentry"],
+    "soundings": ["tank", "calibrationrow", "weeklysounding", "orbentry", "calibrationversion", "sludgedisposal"],
     "fueltickets": ["servicetankpair", "dailyfuelticket", "hitchrecord", "fueltanksounding", "bunkerdelivery"],
 }
 # Bunker deliveries are part of the fuel record (their Code H entries are in the book): never deleted.
-NEVER_DELETED = {"orbentry", "weeklysounding", "bunkerdelivery"}
-ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding", "bunkerdelivery"}
+NEVER_DELETED = {"orbentry", "weeklysounding", "bunkerdelivery", "sludgedisposal"}
+ENGINEER_RECORDS = {"dailyfuelticket", "weeklysounding", "bunkerdelivery", "sludgedisposal"}
 
 CHIEF_ENGINEER = "Chief Engineer"
 ENGINEER = "Engineer"

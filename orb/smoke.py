@@ -87,7 +87,7 @@ def _run(passed):
 
 
 def _make_tank(run):
-    from soundings.models import CalibrationRow, Tank
+    from soundings.models import CalibrationRow, CalibrationVersion, Tank
 
     tank = Tank(
         designation=run.designation,
@@ -97,10 +97,11 @@ def _make_tank(run):
     )
     tank.full_clean()
     tank.save()
+    version = CalibrationVersion.objects.create(tank=tank, number=1, source="smoke check")
     CalibrationRow.objects.bulk_create(
         [
-            CalibrationRow(tank=tank, feet=0, inches=0, gallons=Decimal("0")),
-            CalibrationRow(tank=tank, feet=1, inches=0, gallons=Decimal("100")),
+            CalibrationRow(tank=tank, version=version, feet=0, inches=0, gallons=Decimal("0")),
+            CalibrationRow(tank=tank, version=version, feet=1, inches=0, gallons=Decimal("100")),
         ]
     )
     return tank

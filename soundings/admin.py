@@ -8,28 +8,58 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from orb.admin import DeleteUnlessInUseMixin, NeverDeletedMixin, RecordedByUserMixin, ViewOnlyMixin
-from soundings import audit, record
-from soundings.models import AuditEvent, CalibrationRow, EntryReview, OrbEntry, PageSignature, Tank, WeeklySounding
+from soundings import admin_disposals, audit, record
+from soundings.models import (
+    AuditEvent,
+    CalibrationRow,
+    CalibrationVersion,
+    EntryReview,
+    OrbEntry,
+    PageSignature,
+    Tank,
+    WeeklySounding,
+)
 
 
 class CalibrationRowInline(DeleteUnlessInUseMixin, admin.TabularInline):
+    """The rows of every version; a version a sounding used is never edited (the model refuses),
+    so once the tank is in use, a changed table is loaded as a new version."""
+
     model = CalibrationRow
     extra = 0
-    fields = ["feet", "inches", "gallons"]
+    fields = ["version", "feet", "inches", "gallons"]
+    readonly_fields = ["version"]
 
     def in_use(self, obj):
         # obj is the tank: its table stays complete once soundings were taken with it.
         return obj.is_in_use()
 
 
+class CalibrationVersionInline(ViewOnlyMixin, admin.TabularInline):
+    model = CalibrationVersion
+    extra = 0
+    fields = ["number", "loaded_at", "loaded_by_name", "source", "sha256"]
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Tank)
 class TankAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
     list_display = ["designation", "name", "iopp_section", "orb_code", "capacity_gallons", "capacity_m3", "row_count"]
     list_filter = ["iopp_section"]
-    search_fields = ["designation", "name"]
+    search_fields = ["designation", "name", "iopp_wording"]
     readonly_fields = ["orb_code", "capacity_m3"]
-    fields = ["designation", "name", "iopp_section", "orb_code", "capacity_gallons", "capacity_m3"]
-    inlines = [CalibrationRowInline]
+    fields = [
+        "designation",
+        "name",
+        "iopp_section",
+        "orb_code",
+        "iopp_wording",
+        "iopp_capacity_m3",
+        "capacity_gallons",
+        "capacity_m3",
+    ]
+    inlines = [CalibrationVersionInline, CalibrationRowInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_row_count=Count("calibration_rows"))
@@ -52,14 +82,50 @@ class TankAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
 
 @admin.register(CalibrationRow)
 class CalibrationRowAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
-    list_display = ["tank", "feet", "inches", "gallons"]
-    list_filter = ["tank"]
+    list_display = ["tank", "version", "feet", "inches", "gallons"]
+    list_filter = ["tank", "version"]
     search_fields = ["tank__designation", "tank__name"]
-    list_select_related = ["tank"]
-    ordering = ["tank__designation", "feet", "inches"]
+    list_select_related = ["tank", "version__tank"]
+    ordering = ["tank__designation", "-version__number", "feet", "inches"]
+    fields = ["tank", "version", "feet", "inches", "gallons"]
 
     def in_use(self, obj):
-        return obj.tank.is_in_use()
+        return obj.version.is_in_use() if obj.version_id else obj.tank.is_in_use()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self.in_use(obj):
+            return False  # a version a sounding used is never edited
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(CalibrationVersion)
+class CalibrationVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Versions are made by manage.py load_sounding_tables (or by a tank's first rows); viewed here."""
+
+    list_display = ["tank", "number", "loaded_at", "loaded_by_name", "row_count", "sounding_count", "short_sha256"]
+    list_filter = ["tank"]
+    list_select_related = ["tank"]
+    fields = ["tank", "number", "loaded_at", "loaded_by", "loaded_by_name", "source", "sha256"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_rows=Count("rows", distinct=True), _soundings=Count("soundings", distinct=True))
+        )
+
+    @admin.display(description="rows", ordering="_rows")
+    def row_count(self, obj):
+        return obj._rows
+
+    @admin.display(description="soundings", ordering="_soundings")
+    def sounding_count(self, obj):
+        return obj._soundings
+
+    @admin.display(description="sha256")
+    def short_sha256(self, obj):
+        return obj.sha256[:12]
 
 
 class OrbEntryInline(ViewOnlyMixin, admin.TabularInline):
@@ -72,31 +138,35 @@ class OrbEntryInline(ViewOnlyMixin, admin.TabularInline):
 
 @admin.register(WeeklySounding)
 class WeeklySoundingAdmin(NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdmin):
-    list_display = ["recorded_at", "tank", "depth", "gallons", "m3_rounded", "engineer_name", "engineer_title"]
-    list_filter = ["tank", "recorded_at"]
+    list_display = ["recorded_at", "tank", "kind", "depth", "gallons", "m3_rounded", "engineer_name"]
+    list_filter = ["tank", "kind", "recorded_at"]
     search_fields = ["tank__designation", "tank__name", "engineer_name"]
     date_hierarchy = "recorded_at"
     list_select_related = ["tank"]
     fields = [
         "tank",
+        "kind",
         "recorded_at",
         "feet",
         "inches",
+        "quarters",
         "manual_collection_m3",
+        "manual_collection_source",
         "engineer_name",
         "engineer_title",
         "gallons",
         "m3",
+        "calibration_version",
         "created_at",
         "created_by",
     ]
-    readonly_fields = ["gallons", "m3", "created_at", "created_by"]
+    readonly_fields = ["gallons", "m3", "calibration_version", "created_at", "created_by"]
     inlines = [OrbEntryInline]
     show_full_result_count = False
 
     @admin.display(description="depth")
     def depth(self, obj):
-        return f"{obj.feet} ft {obj.inches} in"
+        return obj.depth_text
 
     @admin.display(description="volume (m³)")
     def m3_rounded(self, obj):
@@ -161,6 +231,9 @@ def _form_page(request, admin_obj, *, title, form, obj=None, intro=""):
         "opts": admin_obj.model._meta,
     }
     return TemplateResponse(request, "admin/soundings/record_form.html", context)
+
+
+__all__ = ["admin_disposals"]  # registers the sludge disposal admin
 
 
 @admin.register(OrbEntry)

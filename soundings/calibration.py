@@ -1,7 +1,8 @@
 """Volume from depth by linear interpolation in a tank's calibration table.
 
-V = V1 + (u - u1) / (u2 - u1) * (V2 - V1), with u the depth in inches.
-A depth outside the table is an error, never a guess.
+V = V1 + (u - u1) / (u2 - u1) * (V2 - V1), with u the depth in inches (a reading may add
+quarter inches: u is then a Decimal such as 18.25). A depth outside the table is an error,
+never a guess.
 """
 
 from decimal import Decimal
@@ -11,12 +12,16 @@ from django.core.exceptions import ValidationError
 from soundings.units import format_depth
 
 
-def depth_in_inches(*, feet, inches):
-    return int(feet) * 12 + int(inches)
+def depth_in_inches(*, feet, inches, quarters=0):
+    """The depth in inches: an int for whole inches, a Decimal with quarter inches."""
+    whole = int(feet) * 12 + int(inches)
+    return whole + Decimal(int(quarters)) / 4 if quarters else whole
 
 
 def _depth_text(total_inches):
-    return format_depth(feet=total_inches // 12, inches=total_inches % 12)
+    whole = int(total_inches)
+    quarters = int((Decimal(total_inches) - whole) * 4)
+    return format_depth(feet=whole // 12, inches=whole % 12, quarters=quarters)
 
 
 def interpolate(*, table, depth, tank_label):
@@ -25,7 +30,7 @@ def interpolate(*, table, depth, tank_label):
     Raises ValidationError with one sentence when the table is empty or the depth
     lies outside it.
     """
-    rows = sorted((int(d), Decimal(g)) for d, g in table)
+    rows = sorted((Decimal(d), Decimal(g)) for d, g in table)
     if not rows:
         raise ValidationError(
             f"{tank_label} has no calibration table; load it with "

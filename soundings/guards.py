@@ -2,7 +2,8 @@
 whatever the path (ORM bypasses, raw SQL, another program on the database file).
 
 Refused: a signed ORB entry (drafts stay free; a correction is a signed entry), an entry
-review, a page signature, an audit event, and a weekly sounding once it has entries. Where the
+review, a page signature, an audit event, and a weekly sounding or a sludge disposal once it
+has entries. Where the
 database has TRUNCATE, that is refused too. The refusal is an integrity error whose message
 starts with ``ORB append-only``.  This module says what is protected (``RowGuard``s); the
 database backend (orb.safemigrate.backends) writes the triggers in its own SQL.
@@ -48,6 +49,11 @@ PROTECTED = {
         "EXISTS (SELECT 1 FROM soundings_orbentry WHERE sounding_id = OLD.id)",
         "a weekly sounding with ORB entries is never changed or deleted",
     ),
+    # Added by migration 0007 (issue 14); its triggers exist once the table does.
+    "soundings_sludgedisposal": (
+        "EXISTS (SELECT 1 FROM soundings_orbentry WHERE disposal_id = OLD.id)",
+        "a sludge disposal with ORB entries is never changed or deleted",
+    ),
 }
 # The columns each table had when the guard was made (migration 0005): an UPDATE that sets any
 # of them is refused. A column a later migration adds is not in the list, so that migration may
@@ -73,9 +79,13 @@ GUARDED_COLUMNS = {
         "id", "created_at", "created_by_id", "tank_id", "recorded_at", "feet", "inches", "engineer_name",
         "engineer_title", "manual_collection_m3", "gallons", "m3",
     ),
+    "soundings_sludgedisposal": (
+        "id", "created_at", "created_by_id", "method", "tank_id", "instant", "quantity_m3", "facility",
+        "receipt_reference", "to_tank_id", "hours", "other_method", "engineer_name", "engineer_title",
+    ),
 }  # fmt: skip
 # Guards whose condition reads another table (a rebuild of that table must not find them).
-READS_OTHER_TABLES = {"soundings_weeklysounding"}
+READS_OTHER_TABLES = {"soundings_weeklysounding", "soundings_sludgedisposal"}
 GUARDS = [
     RowGuard(
         table=table,
@@ -97,13 +107,20 @@ def _backend(connection):
     return backend_class(connection.vendor)
 
 
+def present_guards(connection):
+    """The guards whose table exists: a table a later migration adds (and a backwards migration
+    removes) has its triggers only while it is there."""
+    tables = set(connection.introspection.table_names())
+    return [guard for guard in GUARDS if guard.table in tables]
+
+
 def trigger_names(connection):
-    return _backend(connection).guard_trigger_names(GUARDS)
+    return _backend(connection).guard_trigger_names(present_guards(connection))
 
 
 def statements(connection):
     bypass = BYPASS_TABLE if test_bypass_enabled() else None
-    return _backend(connection).guard_statements(GUARDS, bypass_table=bypass)
+    return _backend(connection).guard_statements(present_guards(connection), bypass_table=bypass)
 
 
 def install(connection):
@@ -142,7 +159,7 @@ def drop_before_migrate(connection):
     """pre_migrate: drop the triggers the backend says would stop a table rebuild (put back by
     ``reinstall_after_migrate``)."""
     with connection.cursor() as cursor:
-        for sql in _backend(connection).guard_drops_before_migration(GUARDS):
+        for sql in _backend(connection).guard_drops_before_migration(present_guards(connection)):
             cursor.execute(sql)
 
 

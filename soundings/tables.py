@@ -2,19 +2,24 @@
 
 File shape (data/sounding_tables.json):
 {"metadata": {...}, "tanks": {"17P": {"name", "orb_code" ("C"|"I"), "capacity_gallons",
- "capacity_m3" (informational), "soundings": [{"feet", "inches", "gallons"}, ...]}}}
+ "capacity_m3" (the IOPP's capacity unless "iopp_capacity_m3" is given), optional
+ "iopp_wording" (the tank as the IOPP Supplement lists it), "soundings": [{"feet", "inches",
+ "gallons"}, ...]}}}
 
-Nothing is written unless the whole file is valid; loading is idempotent.
+Nothing is written unless the whole file is valid. A tank whose rows differ from its newest
+table version gets a new version (who, when, the file's sha256); versions are never edited, so
+loading the same file again changes nothing ("unchanged").
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
 from soundings.calibration import depth_in_inches
-from soundings.models import CalibrationRow, Tank
+from soundings.models import CalibrationRow, CalibrationVersion, Tank
+from soundings.units import format_depth
 
 SECTION_BY_CODE = {"C": Tank.IoppSection.SLUDGE, "I": Tank.IoppSection.BILGE_HOLDING}
 MAX_GALLONS = Decimal("999999999.9")
@@ -31,21 +36,69 @@ class TankTable:
     orb_code: str
     capacity_gallons: Decimal
     rows: tuple  # ((feet, inches, gallons), ...) sorted by depth
+    iopp_wording: str | None = None
+    iopp_capacity_m3: Decimal | None = None
+    capacity_m3: Decimal | None = None  # the file's informational figure: a new tank's IOPP capacity
+
+
+@dataclass
+class TankChange:
+    """What loading a file changed for one tank."""
+
+    designation: str
+    created: bool = False
+    fields: list = field(default_factory=list)
+    rows_added: list = field(default_factory=list)  # [(feet, inches)]
+    rows_removed: list = field(default_factory=list)
+    rows_changed: list = field(default_factory=list)  # [((feet, inches), old gallons, new gallons)]
+    new_version: int | None = None
+    version: int | None = None
+
+    @property
+    def changed(self):
+        return self.created or bool(self.fields) or self.new_version is not None
+
+    def describe(self):
+        """One line: '17P: unchanged (table version 1).' or what changed."""
+        if not self.changed:
+            return f"{self.designation}: unchanged (table version {self.version})."
+        parts = ["tank created" if self.created else ""]
+        if self.fields:
+            parts.append("changed " + ", ".join(self.fields))
+        if self.new_version is not None and not self.created:
+            rows = [
+                f"{format_depth(feet=f, inches=i)} {old:.1f} → {new:.1f} gal" for (f, i), old, new in self.rows_changed
+            ]
+            rows += [f"{format_depth(feet=f, inches=i)} added" for f, i in self.rows_added]
+            rows += [f"{format_depth(feet=f, inches=i)} removed" for f, i in self.rows_removed]
+            parts.append(f"new table version {self.new_version} ({'; '.join(rows)})")
+        elif self.new_version is not None:
+            parts.append(f"table version {self.new_version}")
+        return f"{self.designation}: {', '.join(p for p in parts if p)}."
 
 
 @dataclass
 class LoadReport:
-    tanks_created: int = 0
-    tanks_changed: int = 0
-    rows_added: int = 0
-    rows_changed: int = 0
-    rows_removed: int = 0
+    changes: list = field(default_factory=list)
     tanks: int = 0
     rows: int = 0
 
+    def add(self, change, *, rows):
+        self.changes.append(change)
+        self.tanks += 1
+        self.rows += rows
+
     @property
     def changed(self):
-        return any((self.tanks_created, self.tanks_changed, self.rows_added, self.rows_changed, self.rows_removed))
+        return any(change.changed for change in self.changes)
+
+    @property
+    def tanks_created(self):
+        return sum(change.created for change in self.changes)
+
+    @property
+    def new_versions(self):
+        return sum(change.new_version is not None for change in self.changes)
 
 
 def _is_int(value):
@@ -133,7 +186,26 @@ def _parse_tank(designation, spec, *, source):
         orb_code=spec["orb_code"],
         capacity_gallons=capacity,
         rows=tuple(row for _, row in ordered),
+        **_iopp(spec, where=where),
     )
+
+
+def _iopp(spec, *, where):
+    """The optional keys iopp_wording, iopp_capacity_m3 and capacity_m3."""
+    wording = spec.get("iopp_wording")
+    if wording is not None and (not isinstance(wording, str) or len(wording) > 200):
+        raise TableFileError(f"{where}: iopp_wording must be a text of at most 200 characters.")
+    found = {"iopp_wording": wording.strip() if wording is not None else None}
+    for key in ("iopp_capacity_m3", "capacity_m3"):
+        found[key] = None if spec.get(key) is None else _m3(spec[key], key=key, where=where)
+    return found
+
+
+def _m3(value, *, key, where):
+    m3 = _number(value)
+    if m3 is None or m3 <= 0 or m3 > MAX_GALLONS or m3 != m3.quantize(Decimal("0.01")):
+        raise TableFileError(f"{where}: {key} must be a positive number with at most two decimals, got {value!r}.")
+    return m3
 
 
 def _parse_row(row, *, where):
@@ -155,48 +227,68 @@ def _parse_row(row, *, where):
     return (feet, inches, gallons)
 
 
-def load_tables(tables):
-    """Create or update tanks and their calibration rows to match `tables`; one transaction."""
+def load_tables(tables, *, source="", sha256="", user=None, who=""):
+    """Bring tanks and their calibration tables in line with ``tables``, in one transaction.
+
+    A tank whose rows differ from its newest table version gets a new version (``who`` and
+    ``user`` loaded it, from ``source`` whose bytes hash to ``sha256``); versions are never
+    edited, so soundings keep the table they were computed with.
+    """
     report = LoadReport()
+    stamp = {"source": str(source)[:500], "sha256": sha256, "loaded_by": user, "loaded_by_name": who[:150]}
     with transaction.atomic():
         for table in tables:
-            _load_tank(table, report)
+            _load_tank(table, report, stamp=stamp)
     return report
 
 
-def _load_tank(table, report):
+def _tank_attributes(table, existing):
+    """The tank fields the file sets; the IOPP fields only when the file gives them (or the
+    tank is new: then the designation and name, and the file's capacity_m3 or the gallons)."""
     wanted = {
         "name": table.name,
         "iopp_section": SECTION_BY_CODE[table.orb_code],
         "capacity_gallons": table.capacity_gallons,
     }
+    if table.iopp_wording is not None or existing is None:
+        wanted["iopp_wording"] = table.iopp_wording or ""
+    if table.iopp_capacity_m3 is not None:
+        wanted["iopp_capacity_m3"] = table.iopp_capacity_m3
+    elif existing is None:
+        wanted["iopp_capacity_m3"] = table.capacity_m3
+    return wanted
+
+
+def _load_tank(table, report, *, stamp):
     tank = Tank.objects.filter(designation=table.designation).first()
+    wanted = _tank_attributes(table, tank)
+    change = TankChange(designation=table.designation)
     if tank is None:
         tank = Tank(designation=table.designation, **wanted)
+        change.created = True
+    else:
+        change.fields = [f for f, value in wanted.items() if getattr(tank, f) != value]
+        for field in change.fields:
+            setattr(tank, field, wanted[field])
+    if change.created or change.fields:
         tank.full_clean()
         tank.save()
-        report.tanks_created += 1
-    elif any(getattr(tank, field) != value for field, value in wanted.items()):
-        for field, value in wanted.items():
-            setattr(tank, field, value)
-        tank.full_clean()
-        tank.save()
-        report.tanks_changed += 1
-    report.tanks += 1
-
-    existing = {(row.feet, row.inches): row for row in tank.calibration_rows.all()}
-    new_rows = []
-    for feet, inches, gallons in table.rows:
-        row = existing.pop((feet, inches), None)
-        if row is None:
-            new_rows.append(CalibrationRow(tank=tank, feet=feet, inches=inches, gallons=gallons))
-        elif row.gallons != gallons:
-            row.gallons = gallons
-            row.save(update_fields=["gallons"])
-            report.rows_changed += 1
-    if existing:
-        CalibrationRow.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
-        report.rows_removed += len(existing)
-    CalibrationRow.objects.bulk_create(new_rows)
-    report.rows_added += len(new_rows)
-    report.rows += len(table.rows)
+    current = tank.current_version
+    old_rows = {(r.feet, r.inches): r.gallons for r in current.rows.all()} if current else {}
+    new_rows = {(feet, inches): gallons for feet, inches, gallons in table.rows}
+    change.rows_added = sorted(new_rows.keys() - old_rows.keys())
+    change.rows_removed = sorted(old_rows.keys() - new_rows.keys())
+    change.rows_changed = [
+        (depth, old_rows[depth], new_rows[depth])
+        for depth in sorted(old_rows.keys() & new_rows.keys())
+        if old_rows[depth] != new_rows[depth]
+    ]
+    if current is None or change.rows_added or change.rows_removed or change.rows_changed:
+        version = CalibrationVersion.objects.create(tank=tank, number=(current.number if current else 0) + 1, **stamp)
+        CalibrationRow.objects.bulk_create(
+            CalibrationRow(tank=tank, version=version, feet=feet, inches=inches, gallons=gallons)
+            for feet, inches, gallons in table.rows
+        )
+        change.new_version = version.number
+    change.version = change.new_version or current.number
+    report.add(change, rows=len(table.rows))

@@ -31,6 +31,9 @@ def format_orb_date(day: date):
     return f"{day.day:02d}-{MONTHS[day.month - 1]}-{day.year:04d}"
 
 
-def format_depth(*, feet, inches):
-    """'1 ft 6 in'."""
-    return f"{feet} ft {inches} in"
+QUARTER_SIGNS = ("", "¼", "½", "¾")
+
+
+def format_depth(*, feet, inches, quarters=0):
+    """'1 ft 6 in'; with quarter inches '1 ft 6¼ in'."""
+    return f"{feet} ft {inches}{QUARTER_SIGNS[quarters]} in"

@@ -28,8 +28,8 @@ def test_full_tank_is_capacity(tanks):
 
 def test_sparse_table_interpolates(sparse_tank):
     assert record_sounding(sparse_tank, feet=1, inches=3).gallons == Decimal("180.00")
-    assert record_sounding(sparse_tank, feet=0, inches=1).gallons == Decimal("10.00")
-    assert record_sounding(sparse_tank, feet=1, inches=1).gallons == Decimal("140.00")
+    assert record_sounding(sparse_tank, feet=0, inches=1, kind="ad-hoc").gallons == Decimal("10.00")
+    assert record_sounding(sparse_tank, feet=1, inches=1, kind="ad-hoc").gallons == Decimal("140.00")
 
 
 def test_code_i_tank_writes_one_remark(tanks):
@@ -57,8 +57,10 @@ def test_code_c_tank_writes_items_11_1_to_11_3(tanks):
 
 
 def test_manual_collection_adds_item_11_4(tanks):
-    sounding = record_sounding(tanks["17S"], feet=1, inches=6, manual_collection_m3=Decimal("0.5"))
-    assert entries_of(sounding)[-1][2:] == ("11.4", "0.50 m³")
+    sounding = record_sounding(
+        tanks["17S"], feet=1, inches=6, manual_collection_m3=Decimal("0.5"), manual_collection_source="purifier room"
+    )
+    assert entries_of(sounding)[-1][2:] == ("11.4", "0.50 m³ collected from purifier room")
     assert len(entries_of(sounding)) == 4
 
 
@@ -68,14 +70,10 @@ def test_manual_collection_on_bilge_tank_is_refused(tanks):
     assert not WeeklySounding.objects.exists() and not OrbEntry.objects.exists()
 
 
-def test_predecessor_numbering_is_off_by_default_and_optional(tanks, settings):
-    settings.ORB_CODE_I_ITEM_NUMBERS = True
+def test_code_i_has_no_item_numbers_whatever_the_settings(tanks, settings):
+    settings.ORB_CODE_I_ITEM_NUMBERS = True  # the predecessor's 34.x option is gone: ignored
     sounding = record_sounding(tanks["17P"], feet=1, inches=6)
-    assert [e[2:] for e in entries_of(sounding)] == [
-        ("34.1", "17P Oily Water Tank"),
-        ("34.2", "6.08 m³"),
-        ("34.3", "2.34 m³"),
-    ]
+    assert [e[2] for e in entries_of(sounding)] == [""]
 
 
 @pytest.mark.parametrize(
