@@ -146,3 +146,106 @@ def test_backup_orb_on_postgresql_then_restore(pg):
     last = assert_clean(pg.run("safe_migrate", "--restore", "--noinput"), 0)
     assert last.startswith(f"Database restored from {path}")
     assert pg.hashes() == before
+
+
+# --- export_backup ---------------------------------------------------------------------------------
+def export(project, stick):
+    """backup_orb, then export_backup to ``stick``; the new folder and the copied backup's path."""
+    ok(project.run("backup_orb"))
+    result = ok(project.run("export_backup", str(stick)))
+    [folder] = list(stick.glob("orb-export-*"))
+    assert result.stdout.strip().splitlines()[-1].startswith(f"Database unchanged; exported to {folder}")
+    original = project.journal()[-1]["backup"]["path"]
+    copy = folder / os.path.basename(original)
+    return folder, copy, original
+
+
+def test_export_copies_the_newest_verified_backup_with_a_readme(project, tmp_path):
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    folder, copy, original = export(project, stick)
+    assert dbfacts.file_sha(str(copy)) == dbfacts.file_sha(original) == project.journal()[-1]["backup"]["sha256"]
+    assert sidecar_of(str(copy)) == sidecar_of(original)
+    readme = (folder / "README.txt").read_text()
+    assert dbfacts.file_sha(original) in readme and f"--restore /path/to/{copy.name} --foreign" in readme
+    assert original in readme  # where to put it back on the same box
+    names = sorted(p.name for p in folder.iterdir())
+    assert not any(".partial" in name for name in names)
+    book = [name for name in names if name.startswith("orb-book.")]
+    assert book in ([], ["orb-book.csv", "orb-book.pdf"])  # the book export, when the release has export_orb
+
+
+def test_export_without_a_verified_backup_is_refused(project, tmp_path):
+    result = project.run("export_backup", str(tmp_path))
+    assert result.returncode == 3 and "There is no verified backup to export" in result.stderr
+    assert list(tmp_path.glob("orb-export-*")) == []
+    missing = project.run("export_backup", str(tmp_path / "not-mounted"))
+    assert missing.returncode == 2 and "is not a folder; mount the USB stick" in missing.stderr
+
+
+def test_export_skips_a_damaged_backup_for_the_newest_that_verifies(project, tmp_path):
+    ok(project.run("backup_orb"))
+    good = project.journal()[-1]["backup"]
+    ok(project.run("backup_orb"))
+    damaged = project.journal()[-1]["backup"]["path"]
+    with open(damaged, "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\xff" * 64)
+    ok(project.run("export_backup", str(tmp_path)))
+    [folder] = list(tmp_path.glob("orb-export-*"))
+    copied = [p.name for p in folder.glob("orb.db.backup-*") if p.suffix != ".json"]
+    assert copied == [os.path.basename(good["path"])]
+
+
+def test_restore_from_the_exported_copy_on_a_new_box(project, tmp_path):
+    """The ship's box is lost: a new box is installed (first migration) and the copy on the stick
+    is restored as a file from elsewhere (--foreign, its name typed), as README.txt says."""
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    taken = project.hashes()
+    _, copy, _ = export(project, stick)
+    new_box = type(project)(tmp_path / "new-box")
+    new_box.dir.mkdir()
+    assert_clean(new_box.run("safe_migrate", "--noinput"), 0)
+    assert new_box.hashes() != taken
+    result = new_box.run("safe_migrate", "--restore", str(copy), "--foreign", input=copy.name + "\n")
+    last = assert_clean(result, 0)
+    assert last.startswith(f"Database restored from {copy}")
+    assert new_box.hashes() == taken and dbfacts.quick_check(new_box.db) == "ok"
+    assert dbfacts.file_sha(str(copy)) == project.journal()[-1]["backup"]["sha256"]  # the stick is read, never written
+
+
+def put_back(copy, original):
+    """README.txt, same box: copy the file back where the journal says it was, mode 0600."""
+    with open(copy, "rb") as src, open(os.open(original, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(src.read())
+
+
+def test_restore_from_the_exported_copy_on_the_same_box(project, tmp_path):
+    """The backup on the box was lost (a bad sector, deleted by hand): the copy from the stick is
+    put back where the journal says it was, and then it counts and restores as before."""
+    taken = project.hashes()
+    _, copy, original = export(project, tmp_path)
+    os.unlink(original)
+    insert_reading(project.db, "written after the backup")
+    put_back(copy, original)
+    last = assert_clean(project.run("safe_migrate", "--restore", os.path.basename(original), "--noinput"), 0)
+    assert last.startswith(f"Database restored from {original}")
+    assert project.hashes() == taken
+
+
+@pytest.mark.postgres
+def test_export_and_restore_from_the_copy_on_postgresql(pg, tmp_path):
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    before = pg.hashes()
+    folder, copy, original = export(pg, stick)
+    assert copy.name.endswith(".dump") and dbfacts.file_sha(str(copy)) == dbfacts.file_sha(original)
+    assert "Restore by hand" in (folder / "README.txt").read_text()
+    os.unlink(original)
+    with pg.connect() as conn:
+        conn.execute("INSERT INTO scenario_reading (name, value) VALUES ('later', 1)")
+    put_back(copy, original)
+    last = assert_clean(pg.run("safe_migrate", "--restore", "--noinput"), 0)
+    assert last.startswith(f"Database restored from {original}")
+    assert pg.hashes() == before
