@@ -5,7 +5,7 @@ A recorded disposal is viewed, never changed (its entry is corrected instead).""
 from django.contrib import admin
 
 from orb.admin import NeverDeletedMixin, RecordedByUserMixin
-from soundings.models import OrbEntry, SludgeDisposal
+from soundings.models import OrbEntry, SludgeDisposal, Tank
 
 
 class DisposalEntryInline(admin.TabularInline):
@@ -58,6 +58,11 @@ class SludgeDisposalAdmin(NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdm
         if obj.method == SludgeDisposal.Method.INCINERATION:
             return f"{obj.hours} h"
         return obj.other_method
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tank":  # the sludge comes from a sludge tank (the model says so too)
+            kwargs["queryset"] = Tank.objects.filter(iopp_section=Tank.IoppSection.SLUDGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:

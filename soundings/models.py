@@ -547,7 +547,6 @@ class SludgeDisposal(CreatedByModel, RecordModel):
         Tank,
         on_delete=models.PROTECT,
         related_name="disposals",
-        limit_choices_to={"iopp_section": Tank.IoppSection.SLUDGE},
         help_text="The sludge tank (IOPP 3.1) the sludge came from.",
     )
     instant = models.DateTimeField(
