@@ -349,8 +349,10 @@ class BunkerDelivery(CreatedByModel):
                 raise ValidationError({"delivered_on": future})
         if self.started_at and self.finished_at and self.finished_at < self.started_at:
             raise ValidationError(
-                {"finished_at": "Finished is before started; a bunkering over midnight is dated the day it finished "
-                 "and its start written in the notes."}
+                {
+                    "finished_at": "Finished is before started; a bunkering over midnight is dated the day it finished "
+                    "and its start written in the notes."
+                }
             )
         if self.delivered_on and self.finished_at and (not self.started_at or self.started_at <= self.finished_at):
             from fueltickets.bunkers import instant_of
