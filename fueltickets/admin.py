@@ -1,18 +1,56 @@
 import datetime
 
 from django.contrib import admin
+from django.utils import timezone
 
-from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord, ServiceTankPair
-from orb.admin import DeleteUnlessInUseMixin, RecordedByUserMixin
+from fueltickets.forms import HitchRecordForm
+from fueltickets.models import (
+    BunkerDelivery,
+    BunkerEntry,
+    DailyFuelTicket,
+    FuelTankSounding,
+    HitchRecord,
+    ServiceTankPair,
+)
+from fueltickets.quantities import format_gallons, format_gallons_as_m3
+from fueltickets.ticket_history import change_message, may_correct
+from orb.admin import DeleteUnlessInUseMixin, NeverDeletedMixin, RecordedByUserMixin, ShipDatesMixin, ViewOnlyMixin
+from orb.shiptime import format_ship_date, ship_date
+
+
+def _gallons_column(field, description):
+    """A list column of a gallons field: 15,500.9, sortable, right-aligned by the admin's CSS."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        return format_gallons(getattr(obj, field), unit=False)
+
+    return column
+
+
+def _date_column(field, description="date"):
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        value = getattr(obj, field)
+        if value is None:
+            return "—"
+        if isinstance(value, datetime.datetime):  # no query per row: the server's time zone (ORB_TIME_ZONE)
+            local = timezone.localtime(value)
+            return f"{format_ship_date(local.date())} {local:%H:%M}"
+        return format_ship_date(value)
+
+    return column
 
 
 @admin.register(ServiceTankPair)
-class ServiceTankPairAdmin(DeleteUnlessInUseMixin, admin.ModelAdmin):
-    list_display = ["__str__", "activated_at", "deactivated_at", "is_active", "notes"]
+class ServiceTankPairAdmin(ShipDatesMixin, DeleteUnlessInUseMixin, admin.ModelAdmin):
+    list_display = ["__str__", "activated", "deactivated", "is_active", "notes"]
     list_filter = [("deactivated_at", admin.EmptyFieldListFilter), "activated_at"]
     search_fields = ["label", "notes"]
     date_hierarchy = "activated_at"
     readonly_fields = ["created_at"]
+    activated = _date_column("activated_at", "activated")
+    deactivated = _date_column("deactivated_at", "deactivated")
 
     @admin.display(boolean=True, description="active")
     def is_active(self, obj):
@@ -52,30 +90,49 @@ class TicketYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(DailyFuelTicket)
-class DailyFuelTicketAdmin(RecordedByUserMixin, admin.ModelAdmin):
-    list_display = [
-        "ticket_date",
-        "meter_start",
-        "meter_end",
-        "consumption_gallons",
-        "service_tank_pair",
-        "engineer_name",
-    ]
-    list_filter = [TicketYearFilter, "ticket_date", "service_tank_pair"]
+class DailyFuelTicketAdmin(ShipDatesMixin, RecordedByUserMixin, admin.ModelAdmin):
+    """Engineers correct their own tickets for 24 hours, then only the Chief Engineer may
+    (fueltickets.ticket_history); every change is written to the history with old and new values."""
+
+    list_display = ["date", "start", "end", "burned", "service_tank_pair", "engineer_name", "meter_reset"]
+    list_filter = [TicketYearFilter, "service_tank_pair"]
     search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
     list_select_related = ["service_tank_pair"]
     readonly_fields = ["consumption_gallons", "created_at", "created_by"]
     show_full_result_count = False
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["ticket_date", ("meter_start", "meter_end"), "consumption_gallons", "service_tank_pair"],
+                "description": "Meter start is the previous ticket's end. Engineers may correct their own "
+                "ticket for 24 hours; after that only the Chief Engineer may. Every change is kept in the history.",
+            },
+        ),
+        ("Meter replaced or reset", {"fields": ["meter_reset", "meter_reset_reason"]}),
+        (None, {"fields": ["engineer_name", "notes", "created_at", "created_by"]}),
+    ]
+    date = _date_column("ticket_date")
+    start = _gallons_column("meter_start", "start (gal)")
+    end = _gallons_column("meter_end", "end (gal)")
+    burned = _gallons_column("consumption_gallons", "burned (gal)")
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        start = DailyFuelTicket.next_meter_start()
+        # The last ticket up to the ship's today (an old ticket dated in the future is not followed).
+        start = DailyFuelTicket.next_meter_start(day=ship_date(timezone.now()) + datetime.timedelta(days=1))
         if start is not None:
             initial.setdefault("meter_start", start)
         active = ServiceTankPair.active_pair()
         if active is not None:
             initial.setdefault("service_tank_pair", active.pk)
         return initial
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or may_correct(request.user, obj))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return change_message(form, add=add)
 
 
 class FuelTankSoundingInline(admin.TabularInline):
@@ -85,9 +142,10 @@ class FuelTankSoundingInline(admin.TabularInline):
 
 
 @admin.register(HitchRecord)
-class HitchRecordAdmin(admin.ModelAdmin):
-    list_display = ["date", "vessel", "is_start", "location", "total_fuel_gallons", "engineer_name"]
-    list_filter = ["is_start", "vessel", "date"]
+class HitchRecordAdmin(ShipDatesMixin, admin.ModelAdmin):
+    form = HitchRecordForm
+    list_display = ["hitch_date", "vessel", "is_start", "location", "total", "engineer_name"]
+    list_filter = ["is_start", "vessel"]
     search_fields = ["vessel", "location", "charter", "engineer_name"]
     date_hierarchy = "date"
     readonly_fields = ["created_at"]
@@ -102,12 +160,82 @@ class HitchRecordAdmin(admin.ModelAdmin):
         ("Oil levels", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
         (None, {"fields": ["created_at"]}),
     ]
+    hitch_date = _date_column("date")
+    total = _gallons_column("total_fuel_gallons", "fuel on board (gal)")
 
 
 @admin.register(FuelTankSounding)
 class FuelTankSoundingAdmin(admin.ModelAdmin):
-    list_display = ["hitch", "tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "gallons"]
+    list_display = ["hitch", "tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "volume"]
     list_filter = ["side", "is_day_tank", "water_present"]
     search_fields = ["tank_number", "hitch__vessel"]
     date_hierarchy = "hitch__date"
     list_select_related = ["hitch"]
+    volume = _gallons_column("gallons", "gal")
+
+
+@admin.register(BunkerDelivery)
+class BunkerDeliveryAdmin(ShipDatesMixin, NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdmin):
+    """Recording a delivery writes its Code H entry as drafts (signed in ORB entries). Once one of
+    them is signed, the delivery is shown to view only."""
+
+    list_display = ["date", "bdn_number", "fuel_type", "quantity", "quantity_m3", "tanks", "place", "entry_state"]
+    search_fields = ["bdn_number", "place", "tanks", "engineer_name"]
+    date_hierarchy = "delivered_on"
+    readonly_fields = ["orb_entries", "created_at", "created_by"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "delivered_on",
+                    ("started_at", "finished_at"),
+                    "place",
+                    "bdn_number",
+                    ("fuel_type", "quantity_gallons"),
+                    "tanks",
+                    "tanks_total_gallons",
+                    "engineer_name",
+                    "notes",
+                ],
+                "description": "Saving writes the ORB entry, Code H items 26.1–26.3, as drafts to be signed "
+                "in ORB entries. The quantity adds to fuel remaining from the day after the delivery.",
+            },
+        ),
+        ("Oil Record Book", {"fields": ["orb_entries", "created_at", "created_by"]}),
+    ]
+    date = _date_column("delivered_on")
+    quantity = _gallons_column("quantity_gallons", "gal")
+
+    @admin.display(description="m³")
+    def quantity_m3(self, obj):
+        return format_gallons_as_m3(obj.quantity_gallons, unit=False)
+
+    @admin.display(description="ORB entry")
+    def entry_state(self, obj):
+        states = {e.state for e in obj.entries.all()}
+        if not states:
+            return "—"
+        return "signed" if states == {"signed"} else "draft" if states == {"draft"} else "partly signed"
+
+    @admin.display(description="entries (Code H)")
+    def orb_entries(self, obj):
+        entries = list(obj.entries.order_by("item")) if obj.pk else []
+        if not entries:
+            return "Written when the delivery is saved."
+        return "; ".join(f"{e.item} {e.text} ({e.state})" for e in entries)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("entries")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or not obj.has_signed_entries)
+
+
+@admin.register(BunkerEntry)
+class BunkerEntryAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Which ORB entry belongs to which delivery: written with the delivery, read here."""
+
+    list_display = ["bunker", "entry"]
+    list_select_related = ["bunker", "entry"]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 
 from orb.models import ShipTimeOffset, UserProfile, VesselParticulars
 from orb.shiptime import format_offset
@@ -38,6 +39,22 @@ class ViewOnlyMixin(NeverDeletedMixin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ShipDatesMixin:
+    """Dates typed as ISO, dd-MON-yyyy or with the date picker; "12/02/2026" and the like are
+    refused with a sentence saying how they could be read (fueltickets.date_input)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        from fueltickets.date_input import ShipDateField, ShipSplitDateTimeField
+
+        if isinstance(db_field, models.DateTimeField):
+            kwargs.setdefault("form_class", ShipSplitDateTimeField)
+            kwargs["widget"] = ShipSplitDateTimeField.widget
+        elif isinstance(db_field, models.DateField):
+            kwargs.setdefault("form_class", ShipDateField)
+            kwargs["widget"] = ShipDateField.widget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class DeleteUnlessInUseMixin:

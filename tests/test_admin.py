@@ -31,8 +31,9 @@ def changelist_url(model):
 def add_rows(tanks, pair, n, offset):
     for i in range(n):
         day = date(2025, 1, 1) + timedelta(days=offset + i)
+        start = DailyFuelTicket.next_meter_start(day=day) or 0  # the meter runs on from the previous ticket
         DailyFuelTicket.objects.create(
-            ticket_date=day, meter_start=0, meter_end=10, engineer_name="x", service_tank_pair=pair
+            ticket_date=day, meter_start=start, meter_end=start + 10, engineer_name="x", service_tank_pair=pair
         )
         hitch = HitchRecord.objects.create(vessel="A", date=day, total_fuel_gallons=1000, engineer_name="x")
         FuelTankSounding.objects.create(hitch=hitch, tank_number=str(i), side="port", feet=1, inches=0, gallons=5)

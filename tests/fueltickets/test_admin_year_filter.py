@@ -8,11 +8,11 @@ from fueltickets.models import DailyFuelTicket
 
 @pytest.mark.django_db
 def test_ticket_changelist_filters_by_year_from_min_and_max(admin_client, active_pair):
-    for year in (2023, 2025):
+    for year, start in ((2023, Decimal("0")), (2025, Decimal("10"))):
         DailyFuelTicket.objects.create(
             ticket_date=datetime.date(year, 6, 1),
-            meter_start=Decimal("0"),
-            meter_end=Decimal("10"),
+            meter_start=start,
+            meter_end=start + 10,
             service_tank_pair=active_pair,
             engineer_name="E",
         )
