@@ -33,14 +33,15 @@ def numeric_date_problem(text):
     first, second, year = (int(g) for g in match.groups())
     if year < 100:
         year += 2000
-    readings = {d for d in (_reading(first, second, year), _reading(second, first, year)) if d is not None}
+    day_first, month_first = _reading(first, second, year), _reading(second, first, year)
+    readings = [d for d in dict.fromkeys((day_first, month_first)) if d is not None]  # day first, then month first
     if len(readings) == 2:
-        a, b = sorted(readings)
+        a, b = readings
         return (
             f"{text.strip()} could be read as {format_ship_date(a)} or {format_ship_date(b)}; type the date "
             f"as year-month-day ({a:%Y-%m-%d} or {b:%Y-%m-%d}) or pick it from the calendar."
         )
-    example = f" ({readings.pop():%Y-%m-%d})" if readings else ""
+    example = f" ({readings[0]:%Y-%m-%d})" if readings else ""
     return (
         f"{text.strip()} is not a date style the book uses; type it as year-month-day{example} "
         "or pick it from the calendar."

@@ -48,9 +48,19 @@ def _text(field, value):
     return str(value)
 
 
-def _burned(values):
-    start, end = values.get("meter_start"), values.get("meter_end")
-    return None if start is None or end is None else Decimal(end) - Decimal(start)
+def _changes(form):
+    """[(label, field, old, new)] of the form's model fields whose saved value differs from the one
+    the form was opened with (the saved instance decides: an empty tank pair saved as the active one
+    is the active one)."""
+    instance, changes = form.instance, []
+    for name, field in form.fields.items():
+        if name not in form.initial:
+            continue
+        old = form.initial.get(name)
+        new = instance._meta.get_field(name).value_from_object(instance)
+        if (old or None) != (new or None) and str(old) != str(new):
+            changes.append((field.label, field, old, new))
+    return changes
 
 
 def change_message(form, *, add):
@@ -59,15 +69,12 @@ def change_message(form, *, add):
     reset = f" Meter replaced or reset: {data.get('meter_reset_reason')}." if data.get("meter_reset") else ""
     if add:
         return f"Added.{reset}"
-    changes = [
-        f"{form.fields[name].label}: {_text(form.fields[name], form.initial.get(name))} → "
-        f"{_text(form.fields[name], data.get(name))}"
-        for name in form.changed_data
-    ]
-    old_burned, new_burned = _burned(form.initial), _burned(data)
-    if old_burned is not None and new_burned is not None and old_burned != new_burned:
+    changes = [f"{label}: {_text(field, old)} → {_text(field, new)}" for label, field, old, new in _changes(form)]
+    start, end = form.initial.get("meter_start"), form.initial.get("meter_end")
+    if start is not None and end is not None and Decimal(end) - Decimal(start) != form.instance.consumption_gallons:
         changes.append(
-            f"burned (gal): {format_gallons(old_burned, unit=False)} → {format_gallons(new_burned, unit=False)}"
+            f"burned (gal): {format_gallons(Decimal(end) - Decimal(start), unit=False)} → "
+            f"{format_gallons(form.instance.consumption_gallons, unit=False)}"
         )
     if not changes:
         return "No fields changed."
