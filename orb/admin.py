@@ -151,6 +151,7 @@ class VesselParticularsAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["name", "imo_number", "call_sign", "flag", "flag_approval_reference", "flag_approval_date"]
     fieldsets = [
         (None, {"fields": ["name", "imo_number", "call_sign", "flag", "lines_per_page"]}),
+        ("Dashboard alerts", {"fields": ["slop_alert_percent", "days_left_alert"]}),
         (
             "Flag approval of the electronic record book",
             {

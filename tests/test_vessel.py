@@ -94,11 +94,42 @@ def test_the_admin_login_page_says_working_copy(client, db):
 def test_admin_adds_one_row_and_deletes_none(client, make_user):
     client.force_login(make_user("root", superuser=True))
     add = reverse("admin:orb_vesselparticulars_add")
-    response = client.post(add, {"name": "MV Example", "imo_number": "9074728", "lines_per_page": 25})
+    alerts = {"slop_alert_percent": 85, "days_left_alert": 10}
+    response = client.post(add, {"name": "MV Example", "imo_number": "9074728", "lines_per_page": 25, **alerts})
     assert response.status_code == 200 and "fails its check digit" in response.content.decode()
-    response = client.post(add, {"name": "MV Example", "imo_number": "9074729", "lines_per_page": 25})
+    response = client.post(add, {"name": "MV Example", "imo_number": "9074729", "lines_per_page": 25, **alerts})
     assert response.status_code == 302
     vessel = VesselParticulars.objects.get()
     assert client.get(add).status_code == 403
     assert client.get(reverse("admin:orb_vesselparticulars_delete", args=[vessel.pk])).status_code == 403
     assert client.get(reverse("admin:orb_vesselparticulars_change", args=[vessel.pk])).status_code == 200
+
+
+def test_alert_settings_default_and_limits(db):
+    vessel = VesselParticulars.current()
+    assert vessel.slop_alert_percent == 85 and vessel.days_left_alert == 10
+    vessel = VesselParticulars(name="MV Example", imo_number="9074729", slop_alert_percent=101, days_left_alert=0)
+    with pytest.raises(ValidationError) as error:
+        vessel.full_clean()
+    assert set(error.value.message_dict) == {"slop_alert_percent", "days_left_alert"}
+
+
+def test_the_chief_sets_the_alert_thresholds_in_the_admin(client, make_user):
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(
+        reverse("admin:orb_vesselparticulars_add"),
+        {
+            "name": "MV Example",
+            "imo_number": "9074729",
+            "call_sign": "",
+            "flag": "",
+            "lines_per_page": "25",
+            "slop_alert_percent": "80",
+            "days_left_alert": "5",
+            "flag_approval_reference": "",
+            "flag_approval_date": "",
+        },
+    )
+    assert response.status_code == 302
+    vessel = VesselParticulars.current()
+    assert (vessel.slop_alert_percent, vessel.days_left_alert) == (80, 5)
