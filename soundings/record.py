@@ -5,13 +5,14 @@ Everyone signs for themselves: the user passed in is the logged-in user (the adm
 request.user) and must give their password again.
 """
 
-from dataclasses import dataclass, field
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from soundings import audit, chain
+
+# The page model lives in soundings.pages; these names stay importable from here for callers.
+from soundings.pages import Page, book_pages, lines_per_page  # noqa: F401
 
 CHIEF_ENGINEER = "Chief Engineer"
 MASTER = "Master"
@@ -168,60 +169,6 @@ def review(entry, *, user, password):
 # --- pages ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    number: int
-    entries: list = field(default_factory=list)
-    signature: object = None  # PageSignature
-    lines_per_page: int = 25
-
-    @property
-    def complete(self):
-        return len(self.entries) >= self.lines_per_page
-
-    @property
-    def first_sequence(self):
-        return self.entries[0].sequence if self.entries else None
-
-    @property
-    def last_sequence(self):
-        return self.entries[-1].sequence if self.entries else None
-
-
-def lines_per_page():
-    from orb.models import VesselParticulars
-
-    return VesselParticulars.current().lines_per_page
-
-
-def book_pages():
-    """The book's pages: signed pages as the Master signed them, then the rest of the signed
-    entries in pages of the vessel's lines per page (one entry = one line for now)."""
-    from soundings.models import OrbEntry, PageSignature
-
-    per_page = lines_per_page()
-    entries = list(
-        OrbEntry._base_manager.exclude(sequence=None)
-        .order_by("sequence")
-        .select_related("corrects")
-        .prefetch_related("corrections")
-    )
-    pages, position = [], 0
-    for signature in PageSignature.objects.order_by("page_number"):
-        on_page = [e for e in entries[position:] if e.sequence <= signature.last_sequence]
-        pages.append(Page(signature.page_number, on_page, signature, len(on_page)))
-        position += len(on_page)
-    number = len(pages)
-    rest = entries[position:]
-    while rest or number == 0:
-        number += 1
-        pages.append(Page(number, rest[:per_page], None, per_page))
-        rest = rest[per_page:]
-        if not rest:
-            break
-    return pages
-
-
 def sign_page(number, *, user, password):
     """The Master signs a completed page (pages are signed in order)."""
     from orb.people import signer_identity
@@ -248,7 +195,7 @@ def sign_page(number, *, user, password):
             raise ValidationError(f"Page {number} is already signed.")
         if not page.complete:
             raise ValidationError(
-                f"Page {number} is not complete ({len(page.entries)} of {page.lines_per_page} lines); "
+                f"Page {number} is not complete ({page.lines_used} of {page.lines_per_page} lines written); "
                 "the Master signs completed pages only."
             )
         if number > 1 and pages[number - 1].signature is None:

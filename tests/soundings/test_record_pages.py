@@ -11,7 +11,7 @@ from soundings import chain, record
 from soundings.models import AuditEvent, OrbEntry
 from tests.conftest import PASSWORD, at
 
-LINES = 5
+LINES = 10  # five one-line remarks: each takes its line of text and its signature line (soundings.pages)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def signed_remarks(user, days, start=FIRST_DAY):
     return done
 
 
-def test_pages_hold_lines_per_page_entries_in_signing_order(five_lines, officer):
+def test_pages_hold_lines_per_page_lines_in_signing_order(five_lines, officer):
     signed_remarks(officer, range(7))
     pages = record.book_pages()
     assert [len(p.entries) for p in pages] == [5, 2]
@@ -69,7 +69,7 @@ def test_only_the_master_signs_a_completed_page(five_lines, officer, master, mak
 def test_a_signed_page_keeps_its_lines_when_lines_per_page_changes(five_lines, officer, master):
     signed_remarks(officer, range(7))
     record.sign_page(1, user=master, password=PASSWORD)
-    VesselParticulars.objects.update(lines_per_page=10)
+    VesselParticulars.objects.update(lines_per_page=20)
     pages = record.book_pages()
     assert [len(p.entries) for p in pages] == [5, 2] and pages[0].signature is not None
 
@@ -97,5 +97,5 @@ def test_a_correction_after_the_page_was_signed_goes_on_the_current_page(five_li
     first = client.get(reverse("orb_book") + "?page=1").content.decode()
     assert "<del>Remark of day 1</del>" in first and "signed: B. Master, Master" in first
     second = client.get(reverse("orb_book") + "?page=2").content.decode()
-    assert "Remark of day 1, right" in second and "wrong day" in second and "Late entry" in second
+    assert "Remark of day 1, right" in second and "wrong day" in second and "[LATE ENTRY]" in second
     assert chain.verify_book().ok
