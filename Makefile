@@ -27,8 +27,9 @@ migrate: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py safe_migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_sounding_tables
 
+# make run PORT=8001 (BIND=0.0.0.0 to let the tablets on the LAN in; PORT and BIND are set below).
 run: migrate
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(BIND):$(PORT)
 
 # The production server (docs/DEPLOYMENT.md): DEBUG off, gunicorn (deploy/gunicorn.conf.py), static
 # files collected into STATIC_ROOT and served by WhiteNoise. Needs DJANGO_SECRET_KEY, and

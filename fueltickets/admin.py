@@ -18,6 +18,13 @@ from orb.admin import DeleteUnlessInUseMixin, NeverDeletedMixin, RecordedByUserM
 from orb.shiptime import format_ship_date, ship_date
 
 
+class FuelListsMedia:
+    """The fuel lists' CSS: one line per row, quantities aligned, a tablet layout."""
+
+    class Media:
+        css = {"all": ["fueltickets/admin_lists.css"]}
+
+
 def _gallons_column(field, description):
     """A list column of a gallons field: 15,500.9, sortable, right-aligned by the admin's CSS."""
 
@@ -43,11 +50,10 @@ def _date_column(field, description="date"):
 
 
 @admin.register(ServiceTankPair)
-class ServiceTankPairAdmin(ShipDatesMixin, DeleteUnlessInUseMixin, admin.ModelAdmin):
+class ServiceTankPairAdmin(FuelListsMedia, ShipDatesMixin, DeleteUnlessInUseMixin, admin.ModelAdmin):
     list_display = ["__str__", "activated", "deactivated", "is_active", "notes"]
     list_filter = [("deactivated_at", admin.EmptyFieldListFilter), "activated_at"]
     search_fields = ["label", "notes"]
-    date_hierarchy = "activated_at"
     readonly_fields = ["created_at"]
     activated = _date_column("activated_at", "activated")
     deactivated = _date_column("deactivated_at", "deactivated")
@@ -90,11 +96,11 @@ class TicketYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(DailyFuelTicket)
-class DailyFuelTicketAdmin(ShipDatesMixin, RecordedByUserMixin, admin.ModelAdmin):
+class DailyFuelTicketAdmin(FuelListsMedia, ShipDatesMixin, RecordedByUserMixin, admin.ModelAdmin):
     """Engineers correct their own tickets for 24 hours, then only the Chief Engineer may
     (fueltickets.ticket_history); every change is written to the history with old and new values."""
 
-    list_display = ["date", "start", "end", "burned", "service_tank_pair", "engineer_name", "meter_reset"]
+    list_display = ["date", "start", "end", "burned", "service_tank_pair", "engineer_name", "reset"]
     list_filter = [TicketYearFilter, "service_tank_pair"]
     search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
     list_select_related = ["service_tank_pair"]
@@ -116,6 +122,10 @@ class DailyFuelTicketAdmin(ShipDatesMixin, RecordedByUserMixin, admin.ModelAdmin
     start = _gallons_column("meter_start", "start (gal)")
     end = _gallons_column("meter_end", "end (gal)")
     burned = _gallons_column("consumption_gallons", "burned (gal)")
+
+    @admin.display(boolean=True, description="reset", ordering="meter_reset")
+    def reset(self, obj):
+        return obj.meter_reset
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -142,12 +152,11 @@ class FuelTankSoundingInline(admin.TabularInline):
 
 
 @admin.register(HitchRecord)
-class HitchRecordAdmin(ShipDatesMixin, admin.ModelAdmin):
+class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
     form = HitchRecordForm
     list_display = ["hitch_date", "vessel", "is_start", "location", "total", "engineer_name"]
-    list_filter = ["is_start", "vessel"]
+    list_filter = ["is_start", "vessel", "date"]
     search_fields = ["vessel", "location", "charter", "engineer_name"]
-    date_hierarchy = "date"
     readonly_fields = ["created_at"]
     inlines = [FuelTankSoundingInline]
     fieldsets = [
@@ -165,23 +174,22 @@ class HitchRecordAdmin(ShipDatesMixin, admin.ModelAdmin):
 
 
 @admin.register(FuelTankSounding)
-class FuelTankSoundingAdmin(admin.ModelAdmin):
+class FuelTankSoundingAdmin(FuelListsMedia, admin.ModelAdmin):
     list_display = ["hitch", "tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "volume"]
     list_filter = ["side", "is_day_tank", "water_present"]
     search_fields = ["tank_number", "hitch__vessel"]
-    date_hierarchy = "hitch__date"
     list_select_related = ["hitch"]
     volume = _gallons_column("gallons", "gal")
 
 
 @admin.register(BunkerDelivery)
-class BunkerDeliveryAdmin(ShipDatesMixin, NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdmin):
+class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, RecordedByUserMixin, admin.ModelAdmin):
     """Recording a delivery writes its Code H entry as drafts (signed in ORB entries). Once one of
     them is signed, the delivery is shown to view only."""
 
     list_display = ["date", "bdn_number", "fuel_type", "quantity", "quantity_m3", "tanks", "place", "entry_state"]
+    list_filter = ["delivered_on"]
     search_fields = ["bdn_number", "place", "tanks", "engineer_name"]
-    date_hierarchy = "delivered_on"
     readonly_fields = ["orb_entries", "created_at", "created_by"]
     fieldsets = [
         (

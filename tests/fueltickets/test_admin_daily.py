@@ -204,7 +204,7 @@ def test_ticket_list_fits_and_shows_the_books_dates(client, chief, active_pair):
     assert "14-MAR-2025" in html and "106,200.0" in html and "107,100.0" in html and "900.0" in html
     table = html[html.index('<table id="result_list">') :]
     thead = table[: table.index("</thead>")]
-    labels = ["Date", "Start (gal)", "End (gal)", "Burned (gal)", "Tank pair", "Engineer", "Meter replaced or reset"]
+    labels = ["Date", "Start (gal)", "End (gal)", "Burned (gal)", "Tank pair", "Engineer", "Reset"]
     assert [thead.find(f">{label}<") for label in labels] == sorted(thead.find(f">{label}<") for label in labels)
     assert all(f">{label}<" in thead for label in labels), thead
 
