@@ -27,7 +27,8 @@ migrate: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py safe_migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_sounding_tables
 
-# make run PORT=8001 (BIND=0.0.0.0 to let the tablets on the LAN in; PORT and BIND are set below).
+# make run PORT=8001 BIND=127.0.0.1: the development server (DEBUG on: keep it on this machine; the
+# ship's LAN gets make serve). PORT and BIND are set below.
 run: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(BIND):$(PORT)
 
