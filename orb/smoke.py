@@ -165,9 +165,10 @@ def _render(name, response):
 def _render_pages(run):
     """The dashboard, the book and the admin list of every model of this project's own apps."""
     from orb import views
+    from soundings import views as book_views
 
     run.step("render the dashboard", lambda: _render("render the dashboard", views.dashboard(run.get("/dashboard/"))))
-    run.step("render the ORB book", lambda: _render("render the ORB book", views.orb_book(run.get("/orb-book/"))))
+    run.step("render the ORB book", lambda: _render("render the ORB book", book_views.orb_book(run.get("/orb-book/"))))
     for model, model_admin in admin.site._registry.items():
         if not project_app(model._meta.app_config):
             continue

@@ -311,7 +311,8 @@ def test_orb_book_prints_marpol_columns(client, make_user, officer, tanks):
     sign_all(sounding.entries.all(), officer)
     html = re.sub(r">\s+<", "><", client.get(reverse("orb_book")).content.decode())
     assert "<th>Date</th>" in html and "Record of operations" in html
-    assert "<td>16-MAR-2025</td><td>C</td><td>11.3</td><td>2.34 m³" in html
+    assert '<td class="date">16-MAR-2025</td><td class="code">C</td><td class="item">11.3</td>' in html
+    assert "2.34 m³" in html
     assert "signed: J. Smith, 2nd Engineer, " in html and "<del>" not in html
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 
 from fueltickets.models import DailyFuelTicket, HitchRecord, ServiceTankPair
 from orb import smoke, views
+from soundings import views as book_views
 from soundings.models import CalibrationRow, OrbEntry, Tank, WeeklySounding
 
 MODELS = [Tank, CalibrationRow, WeeklySounding, OrbEntry, ServiceTankPair, DailyFuelTicket, HitchRecord, User]
@@ -48,7 +49,7 @@ def test_exception_in_a_view_is_reported(db, monkeypatch):
     def broken(request):
         raise RuntimeError("no such column: soundings_tank.colour")
 
-    monkeypatch.setattr(views, "orb_book", broken)
+    monkeypatch.setattr(book_views, "orb_book", broken)
     with pytest.raises(smoke.SmokeCheckError, match="'render the ORB book' failed: RuntimeError: no such column"):
         smoke.run_smoke_checks()
 

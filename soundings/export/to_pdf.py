@@ -27,7 +27,7 @@ LEFT, RIGHT, TOP = 15.0, 195.0, 12.0
 COLUMNS = (("Date", 23.0), ("Code (letter)", 14.0), ("Item (number)", 15.0))
 RECORD_LABEL = "Record of operations / signature of officer in charge"
 HEADER_ROW = 9.0
-ROWS_TOP = 37.0
+ROWS_TOP = 40.0
 ROWS_BOTTOM = 248.0
 BOX_TOP, BOX_HEIGHT = 251.0, 24.0
 GREY, INK, RED = (120, 120, 120), (0, 0, 0), (150, 0, 0)
@@ -128,7 +128,7 @@ def _line(pdf, line, *, top, row_height, size):
         mark_width = 0.0
         if line.mark:
             start, _end, _size = _text(
-                pdf, x=x0, y=baseline, text=line.mark, size=size - 1, style="B", width=width, align="R", color=RED
+                pdf, x=x0, y=baseline, text=line.mark, size=size - 1.5, style="B", width=width, align="R", color=RED
             )
             mark_width = x0 + width - start + 2
         _text(pdf, x=x0, y=baseline, text=line.text, size=size - 0.5, style="I", width=width - mark_width)
