@@ -129,6 +129,7 @@ class DailyFuelTicketAdmin(FuelListsMedia, ShipDatesMixin, RecordedByUserMixin, 
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
+        initial.setdefault("ticket_date", ship_date(timezone.now()))  # the ship's date, not the server's
         # The last ticket up to the ship's today (an old ticket dated in the future is not followed).
         start = DailyFuelTicket.next_meter_start(day=ship_date(timezone.now()) + datetime.timedelta(days=1))
         if start is not None:
@@ -171,6 +172,11 @@ class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
     ]
     hitch_date = _date_column("date")
     total = _gallons_column("total_fuel_gallons", "fuel on board (gal)")
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add or formsets and any(f.has_changed() for f in formsets):
+            return super().construct_change_message(request, form, formsets, add)  # the soundings' rows
+        return change_message(form, add=add)
 
 
 @admin.register(FuelTankSounding)
@@ -235,6 +241,9 @@ class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, Rec
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("entries")
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return change_message(form, add=add)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

@@ -299,3 +299,19 @@ def test_a_bunker_with_a_bad_date_is_refused_next_to_it(client, engineer):
         "03/04/2025 could be read as 03-APR-2025 or 04-MAR-2025"
     )
     assert not BunkerDelivery.objects.exists() and not OrbEntry.objects.exists()
+
+
+def test_a_bunker_corrected_before_signing_keeps_old_and_new_in_its_history(client, engineer):
+    client.force_login(engineer)
+    client.post(reverse("admin:fueltickets_bunkerdelivery_add"), bunker_post())
+    b = BunkerDelivery.objects.get()
+    change = reverse("admin:fueltickets_bunkerdelivery_change", args=[b.pk])
+    assert client.post(change, bunker_post(quantity_gallons="5200.0")).status_code == 302
+    assert "19.68 m³ (5,200.0 gal)" in b.entries.get(item="26.3").text
+    history = text(client.get(reverse("admin:fueltickets_bunkerdelivery_history", args=[b.pk])))
+    assert "Changed Quantity (gal): 5,000.0 → 5,200.0." in history
+
+
+def test_the_ticket_form_starts_on_the_ships_date(client, chief, active_pair):
+    client.force_login(chief)
+    assert client.get(ADD).context["adminform"].form.initial["ticket_date"] == today()
