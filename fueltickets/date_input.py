@@ -18,7 +18,7 @@ INPUT_FORMATS = [ISO, "%d-%b-%Y"]  # %b matches JAN, Jan or jan
 NUMERIC = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})\s*$")
 
 
-def _reading(day, month, year):
+def _reading(*, day, month, year):
     try:
         return date(year, month, day)
     except ValueError:
@@ -33,7 +33,8 @@ def numeric_date_problem(text):
     first, second, year = (int(g) for g in match.groups())
     if year < 100:
         year += 2000
-    day_first, month_first = _reading(first, second, year), _reading(second, first, year)
+    day_first = _reading(day=first, month=second, year=year)
+    month_first = _reading(day=second, month=first, year=year)
     readings = [d for d in dict.fromkeys((day_first, month_first)) if d is not None]  # day first, then month first
     if len(readings) == 2:
         a, b = readings

@@ -89,12 +89,12 @@ def _sum(queryset, column="consumption_gallons"):
 
 def daily_consumption(*, first, last):
     """[(date, gallons)] for every calendar day first..last, zero where no ticket."""
-    totals = _daily_totals(DailyFuelTicket.objects.filter(ticket_date__range=(first, last)), "ticket_date")
+    totals = _daily_totals(DailyFuelTicket.objects.filter(ticket_date__range=(first, last)), date_field="ticket_date")
     days = (last - first).days + 1
     return [(first + timedelta(days=n), totals.get(first + timedelta(days=n), Decimal("0.0"))) for n in range(days)]
 
 
-def _daily_totals(queryset, date_field, column="consumption_gallons"):
+def _daily_totals(queryset, *, date_field, column="consumption_gallons"):
     rows = queryset.order_by().values(date_field).annotate(total=Sum(column)).values_list(date_field, "total")
     return {day: tenth(total) for day, total in rows}
 
@@ -222,12 +222,12 @@ def fuel_on_board(*, first, last):
         return [(d, None) for d in days]
     after = {"__gt": baseline.date, "__lte": last}
     burned = _daily_totals(
-        DailyFuelTicket.objects.filter(**{f"ticket_date{k}": v for k, v in after.items()}), "ticket_date"
+        DailyFuelTicket.objects.filter(**{f"ticket_date{k}": v for k, v in after.items()}), date_field="ticket_date"
     )
     received = _daily_totals(
         BunkerDelivery.objects.filter(**{f"delivered_on{k}": v for k, v in after.items()}),
-        "delivered_on",
-        "quantity_gallons",
+        date_field="delivered_on",
+        column="quantity_gallons",
     )
     level, day, series = baseline.total_fuel_gallons, baseline.date, []
     for d in days:
