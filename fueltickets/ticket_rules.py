@@ -16,14 +16,18 @@ from fueltickets.quantities import format_gallons
 from orb.shiptime import format_ship_date, ship_date
 
 
-def problems(ticket):
-    """{field: message} for every rule ``ticket`` breaks (empty when it keeps them all)."""
+def problems(ticket, *, skip=()):
+    """{field: message} for every rule ``ticket`` breaks (empty when it keeps them all).
+
+    ``skip``: fields a form has already refused; the rules that read them are not applied.
+    """
     errors = {}
-    day = ticket.ticket_date
+    day = None if "ticket_date" in skip else ticket.ticket_date
     if day is not None:
         errors.update(_date_problems(ticket, day))
-    if ticket.meter_start is not None and ticket.meter_end is not None:
-        errors.update(_meter_problems(ticket))
+    meters_read = not {"meter_start", "meter_end"} & set(skip)
+    if meters_read and ticket.meter_start is not None and ticket.meter_end is not None:
+        errors.update(_meter_problems(ticket, day=day))
     return errors
 
 
@@ -51,7 +55,7 @@ def _date_problems(ticket, day):
     return {}
 
 
-def _meter_problems(ticket):
+def _meter_problems(ticket, *, day):
     if ticket.meter_end < ticket.meter_start:
         return {
             "meter_end": f"Meter end ({ticket.meter_end}) is below meter start "
@@ -61,9 +65,9 @@ def _meter_problems(ticket):
         if not ticket.meter_reset_reason.strip():
             return {"meter_reset_reason": "Say why the meter was replaced or reset; the reason goes in the history."}
         return {}
-    if ticket.ticket_date is None:
+    if day is None:
         return {}
-    previous = type(ticket).objects.exclude(pk=ticket.pk).before(ticket.ticket_date)
+    previous = type(ticket).objects.exclude(pk=ticket.pk).before(day)
     if previous is not None and ticket.meter_start != previous.meter_end:
         end = format_gallons(previous.meter_end, unit=False)
         return {

@@ -315,3 +315,15 @@ def test_a_bunker_corrected_before_signing_keeps_old_and_new_in_its_history(clie
 def test_the_ticket_form_starts_on_the_ships_date(client, chief, active_pair):
     client.force_login(chief)
     assert client.get(ADD).context["adminform"].form.initial["ticket_date"] == today()
+
+
+def test_a_refused_date_is_not_judged_as_today(client, chief, active_pair):
+    """With the date refused, the meter is not checked against today's previous ticket (the
+    model's default date), which would name a day the engineer never typed."""
+    client.force_login(chief)
+    client.post(ADD, ticket_post(ticket_date=(today() - timedelta(days=1)).isoformat(), meter_end="2000.0"))
+    response = client.post(ADD, ticket_post(ticket_date="12/02/2026", meter_start="50.0", meter_end="950.0"))
+    assert field_errors(response, "ticket_date")[0].startswith("12/02/2026 could be read as")
+    assert field_errors(response, "meter_start") == []
+    response = client.post(ADD, ticket_post(meter_start="", meter_end="950.0"))
+    assert field_errors(response, "meter_start") == ["This field is required."]
