@@ -127,9 +127,19 @@ class Checker:
     def _trip(self, label, spec):
         self.progress(f"Round trip on {label}")
         trip = RoundTrip(engine=label)
-        with scratch.scratch_database(spec) as ready, scratch.default_pointed_at(ready):
-            walk = Walk(checked=set(self.keys), trip=trip)
-            findings = walk.run()
+        try:
+            database = scratch.scratch_database(spec)
+            ready = database.__enter__()
+        except Exception as exc:  # the server is down, or the user may not create databases
+            raise UsageProblem(
+                f"Cannot create a scratch database for the round trip on {label} ({type(exc).__name__}: "
+                f"{str(exc).strip()}); start the server or grant CREATEDB, or check without --database/DATABASE_URL."
+            ) from None
+        try:
+            with scratch.default_pointed_at(ready):
+                findings = Walk(checked=set(self.keys), trip=trip).run()
+        finally:
+            database.__exit__(None, None, None)
         return trip, findings
 
     def write_lock(self):

@@ -38,8 +38,13 @@ def embedded_spec(directory):
     settings["OPTIONS"] = {}
     settings["TEST"] = {}
     backends.prepare_database_settings(settings)
-    settings["TEST"] = {"NAME": settings["NAME"]}
+    settings["TEST"] = test_settings(settings["NAME"])
     return settings
+
+
+def test_settings(name):
+    """A TEST entry naming the scratch database, with the keys Django's creation reads."""
+    return {"CHARSET": None, "COLLATION": None, "MIGRATE": True, "MIRROR": None, "TEMPLATE": None, "NAME": name}
 
 
 def is_embedded(settings):
@@ -51,7 +56,7 @@ def server_spec(alias):
     settings = copy.deepcopy(connections[alias].settings_dict)
     suffix = f"_orbcheck_{os.getpid()}"
     base = str(settings["NAME"]).encode()[: MAX_NAME_BYTES - len(suffix)].decode(errors="ignore")
-    settings["TEST"] = {"NAME": base + suffix}
+    settings["TEST"] = test_settings(base + suffix)
     return settings
 
 

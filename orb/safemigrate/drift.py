@@ -9,6 +9,10 @@ A changed file of an installed package (its app and the file both outside the pr
 directory, or in site-packages/dist-packages) is what ``pip install -U`` of a package that
 reformatted its migrations leaves: a warning naming the package and its version, and the
 new checksum is recorded.
+
+migrations.lock (orb.migrationcheck.lockfile) holds the sha256 of every released migration of this
+project.  A migration applied earlier by plain ``migrate`` and seen here for the first time is
+compared with it: a file that differs from its released checksum is refused like a changed one.
 """
 
 import os
@@ -19,6 +23,8 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+
+from orb.migrationcheck.lockfile import LockFileError, read_lock, released_checksum
 
 from .errors import Refused
 from .files import sha256_file
@@ -77,8 +83,15 @@ class DriftReport:
     first_seen: list = field(default_factory=list)
     checksums: dict = field(default_factory=dict)  # of every applied migration with a file
     upgraded: list = field(default_factory=list)  # (name, path, package): an installed package's file changed
+    edited_after_release: list = field(default_factory=list)  # (name, path): first seen, differs from migrations.lock
 
     def refuse_if_drifted(self):
+        if self.edited_after_release:
+            name, path = self.edited_after_release[0]
+            raise Refused(
+                f"The applied migration {name} differs from the released file recorded in migrations.lock ({path}); "
+                "restore the file from version control and put the change in a new migration instead."
+            )
         if self.changed:
             name, path = self.changed[0]
             more = f" (and {len(self.changed) - 1} more)" if len(self.changed) > 1 else ""
@@ -98,6 +111,11 @@ class DriftReport:
 def detect(loader, *, applied, recorded):
     """Compare the applied migrations with their files and the recorded checksums."""
     report = DriftReport()
+    try:
+        lock = read_lock()
+    except LockFileError as exc:  # a broken lock file must not stop a migration: say so
+        report.warnings.append(str(exc))
+        lock = {}
     installed = {config.label for config in apps.get_app_configs()}
     replaced = {key for migration in loader.replacements.values() for key in migration.replaces}
     for key in sorted(applied):
@@ -117,6 +135,9 @@ def detect(loader, *, applied, recorded):
         report.checksums[name] = checksum
         if name not in recorded:
             report.first_seen.append(name)
+            path = migration_file(migration)
+            if in_project(path) and released_checksum(path, lock=lock) not in (None, checksum):
+                report.edited_after_release.append((name, path))
         elif recorded[name] != checksum:
             path = migration_file(migration)
             config = apps.get_app_config(key[0])
