@@ -22,7 +22,7 @@ def texts(obj):
 
 
 def field_errors(exc):
-    return {name: messages for name, messages in exc.value.message_dict.items()}
+    return dict(exc.value.message_dict)
 
 
 # --- Code C 11.x: the IOPP's wording and capacity, 11.4's source, quarter inches ---------------
@@ -76,7 +76,8 @@ def test_a_quarter_inch_beyond_the_table_is_refused(tanks):
     with pytest.raises(ValidationError) as exc:
         record_sounding(tanks["17S"], feet=3, inches=0, quarters=1)
     assert exc.value.messages == [
-        "17S: 3 ft 0¼ in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); re-sound the tank or extend the table."
+        "17S: 3 ft 0¼ in is beyond the calibration table (0 ft 0 in to 3 ft 0 in); "
+        "re-sound the tank or extend the table."
     ]
 
 
@@ -279,9 +280,12 @@ def test_the_database_refuses_changing_a_disposal_with_entries(tanks):
         "UPDATE soundings_sludgedisposal SET quantity_m3 = 9 WHERE id = %s",
         "DELETE FROM soundings_sludgedisposal WHERE id = %s",
     ):
-        with pytest.raises(IntegrityError, match="ORB append-only: a sludge disposal with ORB entries"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, [disposal.pk])
+        with (
+            pytest.raises(IntegrityError, match="ORB append-only: a sludge disposal with ORB entries"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [disposal.pk])
     assert SludgeDisposal.objects.get().quantity_m3 == Decimal("1.25")
 
 
