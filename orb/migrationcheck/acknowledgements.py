@@ -25,14 +25,18 @@ def _from_migration(migration):
     return rules
 
 
-def collect(migrations, check_file):
-    """({"app.name": {rule: reason}}, [ORB100 findings]) for ``migrations`` ({"app.name": Migration})."""
+def collect(migrations, check_file, *, known):
+    """({"app.name": {rule: reason}}, [ORB100 findings]) for ``migrations`` ({"app.name": Migration}),
+    the ones checked; ``known``: the names of every migration on disk (an acknowledgement of one
+    that is not checked this time is left alone)."""
     problems = []
     table = {}
     sources = [(name, _from_migration(migration), "the migration") for name, migration in migrations.items()]
     sources += [(name, rules, check_file.path.name) for name, rules in check_file.acknowledged.items()]
     for name, rules, where in sources:
         if name not in migrations:
+            if name in known:
+                continue
             problems.append(
                 Finding("ORB100", name, "", f"{where} acknowledges findings of {name}, which is not a migration")
             )

@@ -102,7 +102,9 @@ class Checker:
                 report.findings += findings
         else:
             report.notes.append("round trip skipped (--no-round-trip)")
-        table, problems = acknowledgements.collect(self.migrations, self.check_file)
+        table, problems = acknowledgements.collect(
+            self.migrations, self.check_file, known={key_name(key) for key in self.loader.disk_migrations}
+        )
         acknowledgements.apply(report.findings, table)
         report.findings = sorted(report.findings + problems, key=lambda f: (f.migration, f.rule))
         return report

@@ -53,7 +53,8 @@ class RoundTrip:
 
     def line(self):
         text = (
-            f"Round trip on {self.engine}: {self.migrations} migrations backwards and forwards "
+            f"Round trip on {self.engine}: {self.migrations} migration{'s' if self.migrations != 1 else ''} "
+            "backwards and forwards "
             f"({self.steps} steps) in {self.seconds:.1f}s"
         )
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")

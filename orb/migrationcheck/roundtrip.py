@@ -50,7 +50,7 @@ class Walk:
         self.plan = [migration for migration, _ in executor.migration_plan(_leaves(executor), clean_start=True)]
         try:
             self._forwards_from_empty(executor)
-            self.trip.notes += rows.fill_every_table()
+            self.trip.notes += rows.fill_every_table(self.states[-1].apps)
             self._walk_down(executor)
         except StepFailed as failed:
             self.findings.append(failed.finding)

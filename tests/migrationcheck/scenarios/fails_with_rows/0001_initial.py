@@ -1,0 +1,1 @@
+from tests.migrationcheck.scenarios.initial import Migration  # noqa: F401
