@@ -100,10 +100,10 @@ class Command(BaseCommand):
             renderer.finish()
             raise CommandError(f"{exc.message} {exc.state or ''}".strip(), returncode=exc.exit_code) from exc
         renderer.finish()
-        book, failure = self.export_book(copy.folder)
+        book, note, failure = self.export_book(copy.folder)
         readme = os.path.join(copy.folder, "README.txt")
         with open(readme, "w") as handle:
-            handle.write(readme_text(copy, book, failure))
+            handle.write(readme_text(copy, book, note or failure))
         self.stdout.write(f"Copied {copy.source.path} and its sidecar to {copy.folder}; the copy verified.")
         if failure:
             raise CommandError(f"{failure} The backup copy and README.txt are in {copy.folder}.", returncode=1)
@@ -111,30 +111,34 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Database unchanged; exported to {copy.folder}: {made}."))
 
     def export_book(self, folder):
-        """([files written], None) or ([], the sentence saying why the book is not there)."""
+        """(files written, a note on what is not there or None, a failure sentence or None)."""
         if "export_orb" not in get_commands():
-            note = "The book itself was not exported: this release of the ORB has no `manage.py export_orb`."
-            self.stderr.write(self.style.WARNING(note))
-            return [], None
+            return self.not_exported("this release of the ORB has no `manage.py export_orb`")
         written = []
         for fmt in BOOK_FORMATS:
             path = os.path.join(folder, f"orb-book.{fmt}")
             try:
                 call_command("export_orb", "--format", fmt, "--output", path, stdout=io.StringIO())
+            except CommandError as exc:
+                if exc.returncode == 2:  # nothing to export (e.g. no signed entry yet): not a failure
+                    return self.not_exported(str(exc).rstrip("."))
+                return written, None, f"The book export as {fmt.upper()} failed ({exc})."
             except Exception as exc:  # the backup copy stands; say what failed in one sentence
-                return written, f"The book export as {fmt.upper()} failed ({exc.__class__.__name__}: {exc})."
+                return written, None, f"The book export as {fmt.upper()} failed ({exc.__class__.__name__}: {exc})."
             written.append(path)
-        return written, None
+        return written, None, None
+
+    def not_exported(self, why):
+        note = f"The book itself was not exported: {why[0].lower()}{why[1:]}."
+        self.stderr.write(self.style.WARNING(note))
+        return [], note, None
 
 
-def readme_text(copy, book, failure):
+def readme_text(copy, book, note):
     info = copy.source
-    if book:
-        lines = [f"{os.path.basename(path)}\n    The book as it stood when this copy was made." for path in book]
-    else:
-        lines = ["(no book export: this release of the ORB has no `manage.py export_orb`)"]
-    if failure:
-        lines.append(f"(book export incomplete: {failure})")
+    lines = [f"{os.path.basename(path)}\n    The book as it stood when this copy was made." for path in book]
+    if note:
+        lines.append(f"({note})")
     return README.format(
         made=now_iso(),
         host=socket.gethostname(),
