@@ -59,12 +59,28 @@ class Walk:
         return self.findings
 
     def _forwards_from_empty(self, executor):
+        """Apply the plan.  Up to the oldest migration checked it is one run, as one ``migrate``
+        call is (signals once around it, no schema recorded: the walk never goes lower); from
+        there on one step at a time, each recorded."""
+        first = self._first_checked()
         state = ProjectState(real_apps=executor.loader.unmigrated_apps)
-        self.states, self.schemas = [state], [schema.snapshot(connection)]
-        for k, migration in enumerate(self.plan):
-            state = self._step(executor, migration, state=state, backwards=False)
+        self.states, self.schemas = [state], [None]
+        prefix = [(migration, False) for migration in self.plan[:first]]
+        emit_pre_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
+        for migration in self.plan[:first]:
+            state = self._apply_only(executor, migration, state=state)
+            self.states.append(state)
+            self.schemas.append(None)
+        emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
+        self.schemas[first] = schema.snapshot(connection)
+        for k in range(first, len(self.plan)):
+            state = self._step(executor, self.plan[k], state=state, backwards=False)
             self.states.append(state)
             self.schemas.append(self._schema_after(k))
+
+    def _first_checked(self):
+        positions = [k for k, migration in enumerate(self.plan) if _key(migration) in self.checked]
+        return positions[0] if positions else len(self.plan)
 
     def _schema_after(self, k):
         """The whole schema after plan[k] ran (forwards or backwards), read again only for the
@@ -78,10 +94,7 @@ class Walk:
         return whole
 
     def _walk_down(self, executor):
-        positions = [k for k, migration in enumerate(self.plan) if _key(migration) in self.checked]
-        if not positions:
-            return
-        for k in range(len(self.plan) - 1, positions[0] - 1, -1):
+        for k in range(len(self.plan) - 1, self._first_checked() - 1, -1):
             migration = self.plan[k]
             if not _reversible(migration):
                 self.trip.stopped = f"{_name(migration)} cannot be undone, so older migrations were not taken back"
@@ -108,6 +121,21 @@ class Walk:
                 )
             )
 
+    def _apply_only(self, executor, migration, *, state):
+        self.trip.steps += 1
+        try:
+            return executor.apply_migration(state.clone(), migration)
+        except Exception as exc:
+            raise StepFailed(self._failure(migration, "forwards", exc)) from exc
+
+    def _failure(self, migration, direction, exc):
+        return Finding(
+            "ORB110",
+            _name(migration),
+            f"{direction} on {self.trip.engine}",
+            f"the step failed with rows in every table: {type(exc).__name__}: {exc}",
+        )
+
     def _step(self, executor, migration, *, state, backwards):
         """Apply or undo one migration from ``state`` (the state before it, not changed)."""
         self.trip.steps += 1
@@ -120,15 +148,7 @@ class Walk:
             else:
                 after = executor.apply_migration(state.clone(), migration)
         except Exception as exc:
-            direction = "backwards" if backwards else "forwards"
-            raise StepFailed(
-                Finding(
-                    "ORB110",
-                    _name(migration),
-                    f"{direction} on {self.trip.engine}",
-                    f"the step failed with rows in every table: {type(exc).__name__}: {exc}",
-                )
-            ) from exc
+            raise StepFailed(self._failure(migration, "backwards" if backwards else "forwards", exc)) from exc
         emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=after.apps, plan=plan)
         return after
 
