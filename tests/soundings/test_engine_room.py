@@ -345,3 +345,16 @@ def test_bilge_tanks_never_warn(tanks):
     record_sounding(tanks["17P"], feet=2, inches=0, when=at(2025, 3, 16, 10, 0))
     record_sounding(tanks["17P"], feet=1, inches=0, when=at(2025, 3, 23, 10, 0))
     assert warnings_now() == [] and Tank.objects.get(designation="17P").orb_code == "I"
+
+
+def test_the_warnings_template_shows_each_sentence_and_nothing_without_warnings(tanks):
+    from django.template.loader import render_to_string
+
+    assert render_to_string("soundings/sludge_warnings.html", {"warnings": []}).strip() == ""
+    record_sounding(tanks["17S"], feet=2, inches=0, when=at(2025, 3, 16, 10, 0))
+    record_sounding(tanks["17S"], feet=1, inches=0, when=at(2025, 3, 23, 10, 0))
+    html = render_to_string("soundings/sludge_warnings.html", {"warnings": warnings_now()})
+    assert html.count('<li class="warning">') == 1
+    assert (
+        "17S Dirty Oil Tank: the sludge fell by 2.38 m³, from 3.60 m³ on 16-MAR-2025 to 1.22 m³ on 23-MAR-2025" in html
+    )
