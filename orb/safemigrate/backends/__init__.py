@@ -9,6 +9,7 @@ middleware, the settings and the commands ask through the functions here:
 - ``is_test_database(connection)``  whether a connection points at a test database
 - ``configure_connection``          the ``connection_created`` receiver (per-vendor pragmas)
 - ``prepare_database_settings``     vendor defaults applied by settings.py, at settings time
+- ``open_embedded_file_read_only``  read another program's database file without writing it
 
 This module must stay importable while the settings load: no ``django.db`` import at the
 top, and the vendor modules are imported only when needed.
@@ -94,6 +95,19 @@ def connect_signals():
     from django.db.backends.signals import connection_created
 
     connection_created.connect(configure_connection, dispatch_uid="orb.safemigrate.backends.configure_connection")
+
+
+def open_embedded_file_read_only(path):
+    """A DB-API connection that reads the embedded engine's database file at ``path`` read-only
+    (``mode=ro``: never written, its bytes left as they are), whatever engine the project's own
+    database uses: e.g. the Flask predecessor's file (orb.flask_import). Errors while reading
+    are the connection's ``Error``; a file that cannot be opened raises ``OSError``."""
+    from . import sqlite
+
+    try:
+        return sqlite.open_readonly(path)
+    except sqlite.sqlite3.Error as exc:
+        raise OSError(f"cannot open {path}: {exc}") from exc
 
 
 def embedded_database_url(path):
