@@ -15,14 +15,7 @@ from fueltickets.models import (
 from fueltickets.quantities import format_gallons, format_gallons_as_m3
 from fueltickets.ticket_history import change_message, may_correct
 from orb.admin import DeleteUnlessInUseMixin, NeverDeletedMixin, RecordedByUserMixin, ShipDatesMixin, ViewOnlyMixin
-from orb.shiptime import format_ship_date, ship_date
-
-
-class FuelListsMedia:
-    """The fuel lists' CSS: one line per row, quantities aligned, a tablet layout."""
-
-    class Media:
-        css = {"all": ["fueltickets/admin_lists.css"]}
+from orb.shiptime import format_ship_date, format_ship_time, ship_date
 
 
 def _gallons_column(field, description):
@@ -33,6 +26,18 @@ def _gallons_column(field, description):
         return format_gallons(getattr(obj, field), unit=False)
 
     return column
+
+
+class FuelListsMedia:
+    """The fuel lists' CSS (one line per row, quantities aligned, a tablet layout) and when a row
+    was written, in ship's time."""
+
+    class Media:
+        css = {"all": ["fueltickets/admin_lists.css"]}
+
+    @admin.display(description="recorded")
+    def recorded(self, obj):
+        return format_ship_time(obj.created_at) if obj.created_at else "—"
 
 
 def _date_column(field, description="date"):
@@ -54,7 +59,7 @@ class ServiceTankPairAdmin(FuelListsMedia, ShipDatesMixin, DeleteUnlessInUseMixi
     list_display = ["__str__", "activated", "deactivated", "is_active", "notes"]
     list_filter = [("deactivated_at", admin.EmptyFieldListFilter), "activated_at"]
     search_fields = ["label", "notes"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["recorded"]
     activated = _date_column("activated_at", "activated")
     deactivated = _date_column("deactivated_at", "deactivated")
 
@@ -104,7 +109,7 @@ class DailyFuelTicketAdmin(FuelListsMedia, ShipDatesMixin, RecordedByUserMixin, 
     list_filter = [TicketYearFilter, "service_tank_pair"]
     search_fields = ["engineer_name", "notes", "service_tank_pair__label"]
     list_select_related = ["service_tank_pair"]
-    readonly_fields = ["consumption_gallons", "created_at", "created_by"]
+    readonly_fields = ["consumption_gallons", "recorded", "created_by"]
     show_full_result_count = False
     fieldsets = [
         (
@@ -116,7 +121,7 @@ class DailyFuelTicketAdmin(FuelListsMedia, ShipDatesMixin, RecordedByUserMixin, 
             },
         ),
         ("Meter replaced or reset", {"fields": ["meter_reset", "meter_reset_reason"]}),
-        (None, {"fields": ["engineer_name", "notes", "created_at", "created_by"]}),
+        (None, {"fields": ["engineer_name", "notes", "recorded", "created_by"]}),
     ]
     date = _date_column("ticket_date")
     start = _gallons_column("meter_start", "start (gal)")
@@ -158,7 +163,7 @@ class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
     list_display = ["hitch_date", "vessel", "is_start", "location", "total", "engineer_name"]
     list_filter = ["is_start", "vessel", "date"]
     search_fields = ["vessel", "location", "charter", "engineer_name"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["recorded"]
     inlines = [FuelTankSoundingInline]
     fieldsets = [
         (None, {"fields": ["vessel", "date", "is_start", "end_date", "location", "charter", "engineer_name"]}),
@@ -168,7 +173,7 @@ class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
         ),
         ("Fuel on board", {"fields": ["fuel_on_log", "correction", "total_fuel_gallons"]}),
         ("Oil levels", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
-        (None, {"fields": ["created_at"]}),
+        (None, {"fields": ["recorded"]}),
     ]
     hitch_date = _date_column("date")
     total = _gallons_column("total_fuel_gallons", "fuel on board (gal)")
@@ -196,7 +201,7 @@ class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, Rec
     list_display = ["date", "bdn_number", "fuel_type", "quantity", "quantity_m3", "tanks", "place", "entry_state"]
     list_filter = ["delivered_on"]
     search_fields = ["bdn_number", "place", "tanks", "engineer_name"]
-    readonly_fields = ["orb_entries", "created_at", "created_by"]
+    readonly_fields = ["orb_entries", "recorded", "created_by"]
     fieldsets = [
         (
             None,
@@ -216,7 +221,7 @@ class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, Rec
                 "in ORB entries. The quantity adds to fuel remaining from the day after the delivery.",
             },
         ),
-        ("Oil Record Book", {"fields": ["orb_entries", "created_at", "created_by"]}),
+        ("Oil Record Book", {"fields": ["orb_entries", "recorded", "created_by"]}),
     ]
     date = _date_column("delivered_on")
     quantity = _gallons_column("quantity_gallons", "gal")

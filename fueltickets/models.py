@@ -234,7 +234,8 @@ class HitchRecord(CreatedAtModel):
 
     def __str__(self):
         kind = "start" if self.is_start else "end"
-        return f"{self.vessel} {self.date} ({kind} of hitch)"
+        day = format_ship_date(self.date) if self.date else "?"
+        return f"{self.vessel} {day} ({kind} of hitch)"
 
     def clean(self):
         if self.date is not None:
