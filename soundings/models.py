@@ -508,7 +508,7 @@ class WeeklySounding(CreatedByModel, RecordModel):
         return next((other for other in near if ship_date(other.recorded_at) == day), None)
 
     def _check_one_scheduled_per_day(self, errors):
-        from orb.shiptime import format_ship_date, format_ship_time, ship_date
+        from orb.shiptime import format_ship_date, ship_date, ship_local
 
         if self.kind not in (self.Kind.SCHEDULED, self.Kind.RESOUNDING):
             return
@@ -517,7 +517,7 @@ class WeeklySounding(CreatedByModel, RecordModel):
         if self.kind == self.Kind.SCHEDULED and other is not None:
             errors["kind"] = (
                 f"{self.tank.designation} already has its scheduled sounding on {day} "
-                f"({format_ship_time(other.recorded_at)}); record this one as a re-sounding."
+                f"(taken at {ship_local(other.recorded_at):%H:%M} ship time); record this one as a re-sounding."
             )
         elif self.kind == self.Kind.RESOUNDING and other is None:
             errors["kind"] = (

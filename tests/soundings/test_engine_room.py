@@ -144,7 +144,7 @@ def test_a_second_scheduled_sounding_the_same_ships_day_is_refused(tanks):
         record_sounding(tank, feet=1, inches=5, when=at(2025, 3, 17, 2, 0))
     assert field_errors(exc) == {
         "kind": [
-            "17S already has its scheduled sounding on 16-MAR-2025 (16-MAR-2025 04:00 (UTC-06:00)); "
+            "17S already has its scheduled sounding on 16-MAR-2025 (taken at 04:00 ship time); "
             "record this one as a re-sounding."
         ]
     }
