@@ -72,7 +72,7 @@ def _disposal_instants(tank):
     return found
 
 
-def _warning(tank, earlier, later, *, draft_waiting):
+def _warning(tank, *, earlier, later, draft_waiting):
     high, low = _book_m3(earlier), _book_m3(later)
     fall = high - low
     since = format_ship_date(ship_date(earlier.recorded_at))
@@ -108,7 +108,7 @@ def tank_warnings(tank):
         if any(earlier.recorded_at <= t <= later.recorded_at for t in instants["signed"]):
             continue
         waiting = any(earlier.recorded_at <= t <= later.recorded_at for t in instants["draft"])
-        warnings.append(_warning(tank, earlier, later, draft_waiting=waiting))
+        warnings.append(_warning(tank, earlier=earlier, later=later, draft_waiting=waiting))
     return warnings
 
 
