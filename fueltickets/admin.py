@@ -1,7 +1,11 @@
 import datetime
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTimeWidget
+from django.db import models
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from fueltickets.forms import HitchRecordForm
 from fueltickets.models import (
@@ -225,6 +229,7 @@ class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, Rec
     ]
     date = _date_column("delivered_on")
     quantity = _gallons_column("quantity_gallons", "gal")
+    formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
 
     @admin.display(description="m³")
     def quantity_m3(self, obj):
@@ -242,7 +247,7 @@ class BunkerDeliveryAdmin(FuelListsMedia, ShipDatesMixin, NeverDeletedMixin, Rec
         entries = list(obj.entries.order_by("item")) if obj.pk else []
         if not entries:
             return "Written when the delivery is saved."
-        return "; ".join(f"{e.item} {e.text} ({e.state})" for e in entries)
+        return format_html_join(mark_safe("<br>"), "{} {} ({})", ((e.item, e.text, e.state) for e in entries))
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("entries")
