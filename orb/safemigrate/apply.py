@@ -29,7 +29,8 @@ from django.utils.module_loading import module_has_submodule
 
 from . import checks, preservation
 from .drift import key_name
-from .errors import CheckFailed, DataLossRefused, MigrationFailed
+from .errors import CheckFailed, DataLossRefused, MigrationFailed, Refused
+from .plan import Plan
 
 
 @dataclass
@@ -45,6 +46,8 @@ class ApplyResult:
     counts_after: dict = field(default_factory=dict)
     book: str = "skipped"  # the book check after the plan (checks.BookCheck.summary())
     book_before: str | None = None  # the sentence of a book already broken before the plan
+    faked: list = field(default_factory=list)  # migrations marked without running (--fake, --fake-initial)
+    mismatches: list = field(default_factory=list)  # models a fake left unreadable (--allow-mismatch)
 
 
 def import_management_modules():
@@ -110,7 +113,9 @@ class _Progress:
             seconds = time.monotonic() - self.started
             self.result.timings[self.current] = round(seconds, 4)
             self.result.applied.append(self.current)
-            self.report.emit("migration", self.current, seconds=seconds, name=self.current, start=False)
+            if fake:
+                self.result.faked.append(self.current)
+            self.report.emit("migration", self.current, seconds=seconds, name=self.current, start=False, fake=fake)
             self.current = None
 
 
@@ -128,8 +133,10 @@ def _rerender_real_models(state):
     return post_apps
 
 
-def _verify_inside(*, backend, executor_after, post_state, result, report, smoke_allowed):
-    """The checks of the contract, run on the migrated (not yet committed) database."""
+def _verify_inside(*, backend, executor_after, post_state, result, report, smoke_allowed, fake=None):
+    """The checks of the contract, run on the migrated (not yet committed) database.  ``fake``
+    (the run's ``Fake``, or None): a schema the marked migrations did not make is refused (exit 3)
+    or, allowed, warned about, and the smoke checks are skipped."""
     connection = backend.connection
     remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
     result.full = not remaining
@@ -138,10 +145,21 @@ def _verify_inside(*, backend, executor_after, post_state, result, report, smoke
         checks.integrity(backend)
     with report.timed("Checking foreign keys", timings=timings, key="foreign_keys"):
         checks.foreign_keys(backend)
-    registry = global_apps if result.full else post_state.apps
+    # A fake is checked against the models its marked migrations describe (for an app whose models
+    # live only in its migrations, the code's registry would not hold them).
+    registry = global_apps if result.full and not (fake and result.faked) else post_state.apps
     with report.timed("Checking every model can be read", timings=timings, key="models"):
-        result.models_checked = checks.models_readable(connection, registry)
-    if result.full and smoke_allowed and connection.alias == DEFAULT_DB_ALIAS:
+        if fake is None or not result.faked:
+            result.models_checked = checks.models_readable(connection, registry)
+        else:
+            result.models_checked, result.mismatches = checks.unreadable_models(connection, registry)
+            # Inside the stage, so it never reports "OK" just before refusing.
+            fake.refuse_mismatch(result.mismatches, marked=result.faked)
+    for problem in result.mismatches:
+        report.warning(f"Schema mismatch allowed by --allow-mismatch: {problem}.")
+    if result.mismatches:
+        result.smoke = "skipped: the schema does not match the models (--allow-mismatch)"
+    elif result.full and smoke_allowed and connection.alias == DEFAULT_DB_ALIAS:
         with report.timed("Running the smoke checks (rolled back)", timings=timings, key="smoke"):
             ran = checks.smoke(connection)
         result.smoke = f"{len(ran)} passed"
@@ -192,6 +210,7 @@ class _Apply:
     result: ApplyResult
     progress: object
     atomic: bool
+    fake: object = None  # fake.Fake for --fake / --fake-initial
 
     @property
     def connection(self):
@@ -209,9 +228,12 @@ def run_plan(
     undone_run_counts=None,
     verbosity=None,
     interactive=False,
+    fake=None,
 ):
     """``verbosity`` (default: the report's) and ``interactive`` are passed to the
-    pre/post_migrate handlers as ``migrate`` passes its own."""
+    pre/post_migrate handlers as ``migrate`` passes its own.  ``fake`` (a ``fake.Fake``) marks
+    migrations as ``migrate --fake``/``--fake-initial`` do, with the same checks; marking every
+    migration without running it runs nothing, so it is always one transaction."""
     result = ApplyResult()
     import_management_modules()
     signals = {"verbosity": report.verbosity if verbosity is None else verbosity, "interactive": interactive}
@@ -219,17 +241,17 @@ def run_plan(
     run = _Apply(
         backend=backend, plan=plan, report=report, allow_data_loss=allow_data_loss, smoke_allowed=smoke_allowed,
         undone_run_counts=undone_run_counts, signals=signals, result=result,
-        progress=_Progress(report, result, backend), atomic=plan.atomic,
+        progress=_Progress(report, result, backend), atomic=plan.atomic or bool(fake and fake.marks_all), fake=fake,
     )  # fmt: skip
     try:
-        if plan.atomic:
+        if run.atomic:
             with transaction.atomic(using=backend.connection.alias):
                 _run(run)
                 if not commit:
                     transaction.set_rollback(True, using=backend.connection.alias)
         else:
             _run(run)
-    except (DataLossRefused, MigrationFailed):
+    except (Refused, MigrationFailed):  # data loss refused, a fake's schema mismatch refused, or failed
         raise
     except CheckFailed as exc:
         raise MigrationFailed(f"The {exc.check} check failed after the plan ran: {exc.message.rstrip('.')}.") from exc
@@ -279,11 +301,16 @@ def _run(run):
     with contextlib.nullcontext() if run.atomic else transaction.atomic(using=run.connection.alias):
         _verify_inside(
             backend=run.backend, executor_after=executor_after, post_state=post_state, result=run.result,
-            report=run.report, smoke_allowed=run.smoke_allowed,
+            report=run.report, smoke_allowed=run.smoke_allowed, fake=run.fake,
         )  # fmt: skip
         _book_after(run, before_book)
+        # Marking every migration without running it leaves each table and column where it was:
+        # the counts are compared table by table, column by column, not through the plan's changes.
+        marks_all = bool(run.fake and run.fake.marks_all)
         _preservation(
-            backend=run.backend, before=before, state_before=state_before, post_state=post_state, plan=run.plan,
+            backend=run.backend, before=before, state_before=state_before,
+            post_state=state_before if marks_all else post_state,
+            plan=Plan(targets=run.plan.targets, steps=[]) if marks_all else run.plan,
             result=run.result, allow_data_loss=run.allow_data_loss, report=run.report,
             undone_run_counts=run.undone_run_counts,
         )  # fmt: skip
@@ -349,14 +376,18 @@ def _migrate(run, executor, state_before):
         emit_pre_migrate_signal(verbosity, interactive, alias, stdout=stdout, apps=state_before.apps, plan=raw)
     how = " in one transaction" if run.atomic else " one by one"
     with run.report.timed(f"Applying {len(raw)} migration(s){how}", timings=run.result.check_timings, key="apply"):
-        post_state = executor.migrate(run.plan.targets, plan=raw, state=state_before.clone())
+        post_state = executor.migrate(
+            run.plan.targets, plan=raw, state=state_before.clone(),
+            fake=bool(run.fake and run.fake.marks_all), fake_initial=bool(run.fake and not run.fake.marks_all),
+        )  # fmt: skip
     executor_after = MigrationExecutor(run.connection)
-    if any(backwards for _, backwards in raw):
+    if run.fake or any(backwards for _, backwards in raw):
         # Django's executor returns, for a backwards plan, the state before the *last*
         # migration it unapplied plus what is still applied; across several apps that
         # state still holds models whose tables are gone (undoing a first run left
         # contenttypes in it, and post_migrate then queried a dropped table).  The state
-        # of what is applied now is the truth.
+        # of what is applied now is the truth.  So it is for a fake: the executor does not move
+        # the state past a migration it only records.
         post_state = executor_after._create_project_state(with_applied_migrations=True)
     post_apps = _rerender_real_models(post_state)
     with _handler_output(run.report) as stdout:

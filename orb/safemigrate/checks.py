@@ -38,12 +38,32 @@ def models_readable(connection, apps_registry):
             with transaction.atomic(using=connection.alias):
                 list(model._base_manager.using(connection.alias).all()[:1])
         except Exception as exc:
-            raise CheckFailed(
-                "schema",
-                f"{meta.label} cannot be read from {meta.db_table} ({exc.__class__.__name__}: {exc})",
-            ) from exc
+            raise CheckFailed("schema", _unreadable(meta, exc)) from exc
         checked += 1
     return checked
+
+
+def unreadable_models(connection, apps_registry):
+    """(models checked, one sentence per model that cannot be read): the same check as
+    ``models_readable``, going on past a failure, for ``--fake --allow-mismatch`` to list them all."""
+    checked, problems = 0, []
+    for model in apps_registry.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.swapped:
+            continue
+        checked += 1
+        try:
+            with transaction.atomic(using=connection.alias):  # a savepoint: the transaction stays usable
+                list(model._base_manager.using(connection.alias).all()[:1])
+        except DatabaseError as exc:
+            problems.append(_unreadable(meta, exc))
+    return checked, problems
+
+
+def _unreadable(meta, exc):
+    """ "app.Model cannot be read from table (Error: no such column: table.column)", on one line."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{meta.label} cannot be read from {meta.db_table} ({exc.__class__.__name__}: {detail})"
 
 
 def smoke(connection):

@@ -85,7 +85,9 @@ class DriftReport:
     upgraded: list = field(default_factory=list)  # (name, path, package): an installed package's file changed
     edited_after_release: list = field(default_factory=list)  # (name, path): first seen, differs from migrations.lock
 
-    def refuse_if_drifted(self):
+    def refuse_if_drifted(self, *, missing_allowed=False):
+        """Refuse an edited applied migration; and one whose file is gone unless ``missing_allowed``
+        (``--prune``, which removes those records)."""
         if self.edited_after_release:
             name, path = self.edited_after_release[0]
             raise Refused(
@@ -100,11 +102,12 @@ class DriftReport:
                 "restore the file from version control (`git checkout -- <file>`) and put the "
                 "change in a new migration instead."
             )
-        if self.missing:
+        if self.missing and not missing_allowed:
             more = f" (and {len(self.missing) - 1} more)" if len(self.missing) > 1 else ""
             raise Refused(
                 f"The applied migration {self.missing[0]} has no file on disk{more}; restore it from "
-                "version control, or check that the code matches this database."
+                "version control, or check that the code matches this database; if it was squashed and its "
+                "file deleted on purpose, remove its record with `safe_migrate --prune`."
             )
 
 

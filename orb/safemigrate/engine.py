@@ -17,11 +17,12 @@ from django.db.migrations.loader import MigrationLoader
 from . import backup as backups
 from . import drift as drifts
 from . import prune as pruning
-from . import signed
+from . import prune_records, signed
 from .apply import run_plan
 from .backends import backend_for
-from .errors import DataLossRefused, MigrationFailed, Refused, SafeMigrateError, UsageError
+from .errors import MigrationFailed, Refused, SafeMigrateError, UsageError
 from .events import Reporter
+from .fake import Fake, require_confirmed_plan
 from .journal import Journal, recorded_checksums
 from .outcome import Outcome, run_summary
 from .plan import build_plan, check_graph, new_executor, rewritten_tables
@@ -160,6 +161,68 @@ class Engine:
             run.take_lock(maintenance=False)
             return self._delete_backups(run, decision, lines)
 
+    def fake(self, *, app_label=None, migration_name=None, initial=False, allow_mismatch=False, allow_data_loss=False):
+        """--fake / --fake-initial (fake.py): an applying run that marks migrations without running them."""
+        targets = self._targets(app_label, migration_name)
+        policy = Fake(marks_all=not initial, allow_mismatch=allow_mismatch)
+        run = self._new_run("fake")
+        run.extra = policy.journal_fields()
+        with run.journaled(state_if_unexpected=state_if_unexpected):
+            confirmed = self._confirm_fake(targets, policy)
+            run.take_lock(maintenance=True)
+            self.backend.create_if_missing(report=self.report)
+            preflight = self._preflight(run, plan_for=lambda pre: build_plan(pre.executor, targets))
+            if not run.plan.steps:
+                return self._nothing_to_apply(run, preflight)
+            require_confirmed_plan(run.plan, confirmed)
+            if not policy.marks_all:
+                self._refuse_irreversible(run.plan, undone=None)
+            self._check_space(run, preflight, rehearse=False)
+            self._back_up(run, preflight)
+            result = self._apply_real(run, allow_data_loss=allow_data_loss, undone_run_counts=None, fake=policy)
+            run.committed_state = (
+                f"Database changed: migrations were marked, but the run stopped before it finished; see "
+                f"`safe_migrate --status` (backup {run.backup.path})."
+            )
+            self._verify(run)
+            run.extra.update(faked=result.faked, mismatches=result.mismatches)
+            record = self._record_applied(run, preflight, result)
+            state = policy.state_line(run.plan, result, run.backup.path)
+            return Outcome(state=state, payload=record, summary=run_summary(result))
+
+    def prune_records(self, *, app_label=None):
+        """--prune (prune_records.py): remove the records of migrations whose files are gone."""
+        if app_label:
+            self._targets(app_label, None)  # an unknown app is a usage error
+        run = self._new_run("prune-records")
+        with run.journaled(state_if_unexpected=lambda run: "Database unchanged (the transaction was rolled back)."):
+            if not self.backend.exists():
+                return Outcome(state="Database unchanged: there is no database yet, so no records to prune.")
+            listed = self._confirm_prune_records(app_label)
+            run.take_lock(maintenance=False)
+            preflight = self._preflight(run, plan_for=lambda pre: None, missing_allowed=True)
+            names = prune_records.records_to_prune(preflight.executor.loader, app_label=app_label)
+            if not names:
+                record = run.record(outcome="nothing-to-do", migrations=[], pruned=[])
+                return Outcome(state="Database unchanged: no records of deleted migration files.", payload=record)
+            prune_records.require_listed(names, listed)
+            with run.stage("disk", "Checking free disk space"):
+                self.backend.check_space(rewritten_tables=[], rehearse=False)
+            self._back_up(run, preflight)
+            with run.stage("prune", f"Removing {len(names)} record(s) of deleted migration files"):
+                prune_records.delete_records(self.connection, names, report=self.report)
+            self._verify(run)
+            record = run.record(
+                outcome="applied", migrations=[], pruned=names, backup=run.backup_entry(),
+                applied_before=run.applied_before, applied_after=sorted(set(run.applied_before) - set(names)),
+                checksums=preflight.drift.checksums,
+            )  # fmt: skip
+            return Outcome(
+                state=prune_records.state_line(names, run.backup.path),
+                payload=record,
+                summary=["Removed the records of deleted migration files:"] + [f"  {n}" for n in names],
+            )
+
     def backup(self):
         """A verified backup while the web app keeps working (``manage.py backup_orb``): the lock
         without maintenance (one run at a time, no 503), the integrity check, the disk check, then
@@ -197,15 +260,16 @@ class Engine:
             MigrationLoader(None, ignore_no_migrations=True), app_label=app_label, migration_name=migration_name
         )
 
-    def _preflight(self, run, *, plan_for, read_only=False):
-        """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``)."""
+    def _preflight(self, run, *, plan_for, read_only=False, missing_allowed=False):
+        """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``);
+        ``missing_allowed``: an applied migration without a file is no refusal (``--prune``)."""
         records = self.journal.read_reporting(self.report)
         self._check_database(run)
         with (
             self.backend.read_only() if read_only else nullcontext(),
             run.stage("preflight", "Checking the migration graph and files"),
         ):
-            preflight = self._read_migrations(records)
+            preflight = self._read_migrations(records, missing_allowed=missing_allowed)
             run.applied_before = preflight.applied_names
             run.plan = plan_for(preflight)
         return preflight
@@ -221,14 +285,14 @@ class Engine:
                     "(see docs/DATABASE_MIGRATIONS.md)."
                 )
 
-    def _read_migrations(self, records):
+    def _read_migrations(self, records, *, missing_allowed=False):
         executor = new_executor(self.connection)
         check_graph(executor.loader, self.connection)
         applied = set(executor.loader.applied_migrations)
         drift = drifts.detect(executor.loader, applied=applied, recorded=recorded_checksums(records))
         for warning in drift.warnings:
             self.report.warning(warning)
-        drift.refuse_if_drifted()
+        drift.refuse_if_drifted(missing_allowed=missing_allowed)
         if drift.first_seen:
             self.report.note(
                 f"Recorded checksums of {len(drift.first_seen)} migration(s) applied earlier without safe_migrate.",
@@ -241,6 +305,28 @@ class Engine:
         plan = build_plan(preflight.executor, targets)
         preflight.start_state()  # read now, while the connection is read-only
         return plan
+
+    def _confirm_fake(self, targets, policy):
+        """--fake asks before the lock (the site stays up while the operator reads the question),
+        from the plan read read-only; returns the names confirmed (None when not asked)."""
+        if not policy.marks_all or not self.interactive:
+            return None
+        with self.backend.read_only():
+            plan = build_plan(new_executor(self.connection), targets)
+        if plan.steps and not self.confirm(policy.question(plan, self.backend.label)):
+            raise Refused("Fake cancelled; nothing was marked.")
+        return plan.names
+
+    def _confirm_prune_records(self, app_label):
+        """--prune lists the records before the lock and asks (unless --noinput); returns the names
+        listed (None when not asked)."""
+        if not self.interactive:
+            return None
+        with self.backend.read_only():
+            names = prune_records.records_to_prune(MigrationLoader(self.connection), app_label=app_label)
+        if names and not self.confirm(prune_records.question(names, self.backend.label)):
+            raise Refused("Prune cancelled; no record was removed.")
+        return names
 
     def _rollback_plan(self, run, preflight):
         """The plan that undoes the newest run --rollback may undo, and only that run."""
@@ -352,8 +438,9 @@ class Engine:
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
-    def _apply_real(self, run, *, allow_data_loss, undone_run_counts):
+    def _apply_real(self, run, *, allow_data_loss, undone_run_counts, fake=None):
         plan, info = run.plan, run.backup
+        atomic = plan.atomic or bool(fake and fake.marks_all)  # marking every migration runs nothing
         try:
             with run.timed("apply"):
                 return run_plan(
@@ -362,18 +449,19 @@ class Engine:
                     allow_data_loss=allow_data_loss,
                     report=self.report,
                     undone_run_counts=undone_run_counts,
+                    fake=fake,
                 )
-        except (MigrationFailed, DataLossRefused) as exc:
-            if plan.atomic:
+        except (MigrationFailed, Refused) as exc:  # data loss, a fake's schema mismatch, or a failure
+            if atomic:
                 exc.state = "Database unchanged (the transaction was rolled back)."
                 raise
             self._restore_or_say(info)
             exc.state = f"Database restored from {info.path}."
-            if isinstance(exc, DataLossRefused):
+            if isinstance(exc, Refused):
                 raise MigrationFailed(exc.message, state=exc.state) from exc
             raise
         except BaseException as exc:
-            if plan.atomic:
+            if atomic:
                 raise  # the transaction was rolled back
             # Step by step, some migrations may be committed: put the backup back.
             self._restore_or_say(info)

@@ -1,6 +1,7 @@
 """What a mode returns to the command: the state line, the lines before it, and the JSON document.
 
-A mode that returns an Outcome succeeded (exit 0); every other ending is a SafeMigrateError."""
+A mode that returns an Outcome succeeded (exit 0, or ``exit_code`` when the answer itself is a
+status, as ``--check``'s 1 for "migrations pending"); every other ending is a SafeMigrateError."""
 
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ class Outcome:
     state: str
     payload: object = None  # the --json document
     summary: list = field(default_factory=list)  # human lines printed before the state line
+    exit_code: int = 0  # the command's exit status once it has printed the outcome
 
 
 def run_summary(result):

@@ -1,4 +1,4 @@
-"""The read-only modes: --plan, --status, --history, --list-backups.
+"""The read-only modes: --plan, --check, --status, --history, --list-backups.
 
 They never take the lock, never create the database file, and work while another run
 holds the lock: the connection is pointed at the database read-only (or at an empty
@@ -19,7 +19,7 @@ from .targets import resolve_targets
 
 
 class ReadOnlyModes:
-    """--plan, --status, --history, --list-backups against one database alias."""
+    """--plan, --check, --status, --history, --list-backups against one database alias."""
 
     def __init__(self, *, connection, backup_dir=None, progress=None):
         self.connection = connection
@@ -60,6 +60,39 @@ class ReadOnlyModes:
             f"{f', {destructive} destructive' if destructive else ''} (plan only)."
         )
         return Outcome(state=state, payload=payload, summary=["Plan:"] + _plan_lines(plan))
+
+    def check(self, *, app_label=None, migration_name=None):
+        """``--check``: exit 1 when migrations would run (pending, or to be unapplied to reach the
+        target), 0 when none would; one line, as ``migrate --check`` answers deploy scripts."""
+        targets = resolve_targets(
+            MigrationLoader(None, ignore_no_migrations=True), app_label=app_label, migration_name=migration_name
+        )
+        with self.backend.read_only():
+            executor = new_executor(self.connection)
+            check_graph(executor.loader, self.connection)
+            raw = executor.migration_plan(targets)
+        pending = [drifts.key_name((m.app_label, m.name)) for m, backwards in raw if not backwards]
+        unapply = [drifts.key_name((m.app_label, m.name)) for m, backwards in raw if backwards]
+        payload = {
+            "database": self.backend.label,
+            "engine": self.backend.engine,
+            "pending": pending,
+            "to_unapply": unapply,
+            "up_to_date": not raw,
+        }
+        if not raw:
+            return Outcome(state="Database is up to date: no pending migrations.", payload=payload)
+        if pending:
+            state = (
+                f"Database has {len(pending)} pending migration(s) ({', '.join(pending)}); "
+                "run `manage.py safe_migrate` to apply them."
+            )
+        else:
+            state = (
+                f"Database is ahead of the target: {len(unapply)} migration(s) would be unapplied "
+                f"({', '.join(unapply)})."
+            )
+        return Outcome(state=state, payload=payload, exit_code=1)
 
     def status(self):
         records = self._records()

@@ -41,8 +41,9 @@ class ProgressRenderer:
                 self._close_line()
                 self._write(f"  {event.message}", ending="")
                 self.open_line = True
-            else:
-                self._write(self.style.SUCCESS(" OK") + f" ({event.seconds:.3f}s)")
+            else:  # " FAKED", as migrate says, for a migration marked without running (--fake)
+                done = " FAKED" if event.data.get("fake") else " OK"
+                self._write(self.style.SUCCESS(done) + f" ({event.seconds:.3f}s)")
                 self.open_line = False
         elif kind == "percent":
             done, total = event.data["done"], event.data["total"] or 1

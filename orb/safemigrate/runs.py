@@ -3,6 +3,7 @@ backup prune keeps beyond N), and what a restore would cost."""
 
 
 def _changes(records):
+    """The runs --rollback may undo or that stop it; a fake (mode ``fake``) is never one of them."""
     return [r for r in records if r.get("outcome") == "applied" and r.get("mode") in ("upgrade", "rollback", "restore")]
 
 
@@ -38,12 +39,27 @@ def rollback_candidate(records, *, applied):
     if candidate is None:
         return None, "Nothing to roll back: every run applied by safe_migrate has been rolled back."
     if applied is not None and sorted(applied) != sorted(candidate.get("applied_after") or []):
+        fake = _marked_since(records, candidate)
+        if fake is not None:
+            return None, (
+                f"Run {fake['id']} marked migrations with --fake after run {candidate['id']}, and --rollback "
+                "never undoes a fake; mark them back with `safe_migrate --fake APP MIGRATION`, or roll back "
+                "by naming a target (safe_migrate APP MIGRATION), or use --restore."
+            )
         return None, (
             f"The database is no longer in the state run {candidate['id']} left (its applied migrations "
             "differ, e.g. after a plain `migrate` or a later change); roll back by naming a target "
             "(safe_migrate APP MIGRATION) or use --restore."
         )
     return candidate, None
+
+
+def _marked_since(records, candidate):
+    """The newest ``--fake``/``--fake-initial`` run applied after ``candidate``, or None."""
+    ids = [r.get("id") for r in records]
+    later = records[ids.index(candidate["id"]) + 1 :] if candidate["id"] in ids else []
+    fakes = [r for r in later if r.get("mode") == "fake" and r.get("outcome") == "applied"]
+    return fakes[-1] if fakes else None
 
 
 def rows_written_since(backend, backup_path):

@@ -3,12 +3,13 @@ rollback and a journal.  This module only parses arguments, calls the engine in
 ``orb.safemigrate`` and prints; see docs/DATABASE_MIGRATIONS.md for the operator's guide.
 """
 
+import argparse
 import json
 import sys
 import traceback
 
 from django.core import checks
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from orb.safemigrate.engine import Engine
@@ -16,9 +17,36 @@ from orb.safemigrate.errors import Refused, SafeMigrateError, UsageError
 from orb.safemigrate.readonly_modes import ReadOnlyModes
 from orb.safemigrate.render import ProgressRenderer
 
-MODES = ("plan", "dry_run", "rollback", "status", "history", "list_backups", "restore", "prune_backups")
-READ_ONLY = {"plan", "status", "history", "list_backups"}
-TAKES_TARGET = {"upgrade", "plan", "dry_run"}
+MODES = (
+    "plan",
+    "check",
+    "dry_run",
+    "rollback",
+    "fake",
+    "fake_initial",
+    "prune",
+    "status",
+    "history",
+    "list_backups",
+    "restore",
+    "prune_backups",
+)
+READ_ONLY = {"plan", "check", "status", "history", "list_backups"}
+TAKES_TARGET = {"upgrade", "plan", "check", "dry_run", "fake", "fake_initial"}
+EXIT_STATUSES = """exit status:
+  0  done (or nothing to do); --check: no migrations pending
+  1  failed: the last line says the database is unchanged or which backup restored it;
+     --check: migrations are pending
+  2  bad usage or input (unknown app or migration, conflicting options, --run-syncdb)
+  3  refused by a safety check (lock held, drift, data loss, irreversible rollback, too little
+     disk, a declined confirmation, --fake or --fake-initial leaving the schema unlike the models)
+
+The operator's runbook, with every mode and what to do for each exit status:
+docs/DATABASE_MIGRATIONS.md"""
+
+
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Django's order of options, and the epilog (the exit statuses) printed as written."""
 
 
 class Command(BaseCommand):
@@ -29,6 +57,11 @@ class Command(BaseCommand):
     requires_system_checks = []
     requires_migrations_checks = False
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, epilog=EXIT_STATUSES, **kwargs)
+        parser.formatter_class = HelpFormatter
+        return parser
+
     def add_arguments(self, parser):
         parser.add_argument("app_label", nargs="?", help="App to migrate (default: all apps).")
         parser.add_argument(
@@ -37,12 +70,35 @@ class Command(BaseCommand):
         modes = parser.add_argument_group("modes (at most one; default: apply)")
         modes.add_argument("--plan", action="store_true", help="Print the plan with its SQL; change nothing.")
         modes.add_argument(
+            "--check",
+            action="store_true",
+            help="Exit 1 when migrations are pending, 0 when none are; one line, no lock, no backup.",
+        )
+        modes.add_argument(
             "--dry-run",
             action="store_true",
             help="Preflight and a full rehearsal on a copy; the database is not changed.",
         )
         modes.add_argument(
             "--rollback", action="store_true", help="Undo the most recent applied run that is not yet rolled back."
+        )
+        modes.add_argument(
+            "--fake",
+            action="store_true",
+            help="Mark the migrations up to the target applied (or unapplied) without running them; "
+            "backed up, asks first, journaled; the models check still runs.",
+        )
+        modes.add_argument(
+            "--fake-initial",
+            action="store_true",
+            help="As the default mode, but an initial migration whose tables all exist is marked applied "
+            "without running.",
+        )
+        modes.add_argument(
+            "--prune",
+            action="store_true",
+            help="Delete the django_migrations rows of migrations whose files no longer exist (after a "
+            "squash); lists them and asks first; backed up and journaled.",
         )
         modes.add_argument("--status", action="store_true", help="Applied/pending migrations, database, last run.")
         modes.add_argument("--history", action="store_true", help="The journal of runs, newest first.")
@@ -80,7 +136,22 @@ class Command(BaseCommand):
             "--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database)."
         )
         parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
-        parser.add_argument("--skip-checks", action="store_true", help="Skip Django's system checks.")
+        parser.add_argument(
+            "--allow-mismatch",
+            action="store_true",
+            help="With --fake or --fake-initial: mark the migrations even when the models check finds the "
+            "schema unlike the models (a warning names each table or column).",
+        )
+        parser.add_argument(
+            "--run-syncdb",
+            action="store_true",
+            help="Refused: apps without migrations are not supported on a ship's database.",
+        )
+        parser.add_argument(
+            "--skip-checks",
+            action="store_true",
+            help="Skip Django's system checks (never safe_migrate's own checks).",
+        )
 
     # --- entry -------------------------------------------------------------------------
     def execute(self, *args, **options):
@@ -161,15 +232,25 @@ class Command(BaseCommand):
             for line in outcome.summary:
                 if self.verbosity >= 1:
                     self.stdout.write(line)
-            self.stdout.write(self.style.SUCCESS(outcome.state))
+            style = self.style.WARNING if outcome.exit_code else self.style.SUCCESS
+            self.stdout.write(style(outcome.state))
+        if outcome.exit_code:  # an answer that is a status (--check: 1 when migrations are pending)
+            raise AlreadyReported(outcome.state, returncode=outcome.exit_code)
 
     def mode(self, options):
+        if options["run_syncdb"]:
+            raise UsageError(
+                "--run-syncdb is not supported: apps without migrations are not supported on a ship's database; "
+                "give the app migrations (`manage.py makemigrations APP`) and run safe_migrate."
+            )
         chosen = [m for m in MODES if options.get(m) not in (None, False)]
         if len(chosen) > 1:
             flags = " and ".join("--" + m.replace("_", "-") for m in chosen)
             raise UsageError(f"Choose one mode at a time, not {flags}.")
         mode = chosen[0] if chosen else "upgrade"
-        if options["app_label"] and mode not in TAKES_TARGET:
+        if mode == "prune" and options["migration_name"]:
+            raise UsageError("--prune takes an app label at most, not a migration name.")
+        if options["app_label"] and mode not in TAKES_TARGET | {"prune"}:
             raise UsageError(f"--{mode.replace('_', '-')} does not take an app label or migration name.")
         if options["foreign"] and (mode != "restore" or options["restore"] is True):
             raise UsageError("--foreign goes with --restore PATH: name the file to restore.")
@@ -179,11 +260,13 @@ class Command(BaseCommand):
             raise UsageError("--prune-backups needs --keep N (how many of the newest backups to keep).")
         if options["rehearse"] and mode not in ("upgrade", "rollback"):
             raise UsageError("--rehearse goes with an applying run (the default mode or --rollback).")
-        if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run", "restore"):
+        if options["allow_data_loss"] and mode not in ("upgrade", "rollback", "dry_run", "fake_initial", "restore"):
             raise UsageError(
-                "--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback) "
-                "and to --restore."
+                "--allow-data-loss only applies to runs that migrate (default mode, --dry-run, --rollback, "
+                "--fake-initial) and to --restore."
             )
+        if options["allow_mismatch"] and mode not in ("fake", "fake_initial"):
+            raise UsageError("--allow-mismatch only goes with --fake or --fake-initial.")
         if options["database"] not in connections:
             raise UsageError(f"No database alias {options['database']!r} in settings.DATABASES.")
         return mode
@@ -194,14 +277,23 @@ class Command(BaseCommand):
         target = {"app_label": options["app_label"], "migration_name": options["migration_name"]}
         if mode in READ_ONLY:
             modes = ReadOnlyModes(**common)
-            if mode == "plan":
-                return modes.plan(**target)
+            if mode in ("plan", "check"):
+                return getattr(modes, mode)(**target)
             return getattr(modes, mode)()
         engine = self.engine = Engine(**common, confirm=self.confirm, interactive=options["interactive"])
         if mode == "upgrade":
             return engine.upgrade(
                 **target, rehearse_first=options["rehearse"], allow_data_loss=options["allow_data_loss"]
             )
+        if mode in ("fake", "fake_initial"):
+            return engine.fake(
+                **target,
+                initial=mode == "fake_initial",
+                allow_mismatch=options["allow_mismatch"],
+                allow_data_loss=options["allow_data_loss"],
+            )
+        if mode == "prune":
+            return engine.prune_records(app_label=options["app_label"])
         if mode == "dry_run":
             return engine.dry_run(**target, allow_data_loss=options["allow_data_loss"])
         if mode == "rollback":
