@@ -249,3 +249,33 @@ def test_export_and_restore_from_the_copy_on_postgresql(pg, tmp_path):
     last = assert_clean(pg.run("safe_migrate", "--restore", "--noinput"), 0)
     assert last.startswith(f"Database restored from {original}")
     assert pg.hashes() == before
+
+
+SIGN_A_SOUNDING = """
+from datetime import datetime, UTC
+from django.contrib.auth.models import User
+from orb.models import UserProfile
+from soundings.models import Tank, WeeklySounding
+user = User.objects.create_user(username="smith", password="a-long-enough-password-1", is_staff=True,
+                                first_name="J.", last_name="Smith")
+UserProfile.objects.update_or_create(user=user, defaults={"rank": "2nd Engineer"})
+sounding = WeeklySounding(tank=Tank.objects.get(designation="17S"), feet=1, inches=0,
+                          recorded_at=datetime(2025, 3, 16, 10, 0, tzinfo=UTC),
+                          engineer_name="J. Smith", engineer_title="2nd Engineer")
+sounding.save()
+for entry in sorted(sounding.entries.all(), key=lambda e: e.pk):
+    entry.sign(user=user, password="a-long-enough-password-1")
+"""
+
+
+def test_export_holds_the_book_as_pdf_and_csv(project, tmp_path):
+    ok(project.run("load_sounding_tables"))
+    ok(project.run("shell", "-c", SIGN_A_SOUNDING))
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    folder, _, _ = export(project, stick)
+    assert (folder / "orb-book.pdf").read_bytes().startswith(b"%PDF")
+    csv = (folder / "orb-book.csv").read_text()
+    assert len(csv.strip().splitlines()) >= 2  # a header and the signed entries
+    readme = (folder / "README.txt").read_text()
+    assert "orb-book.pdf\n    The book as it stood" in readme and "not exported" not in readme
