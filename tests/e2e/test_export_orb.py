@@ -224,3 +224,19 @@ def test_no_database_is_refused_without_creating_one(empty_project, tmp_path):
     result = export(empty_project, "--format", "pdf", "--output", str(tmp_path / "book.pdf"))
     assert result.returncode != 0 and "There is no database yet; run manage.py safe_migrate first." in result.stderr
     assert not Path(empty_project.db).exists() and not (tmp_path / "book.pdf").exists()
+
+
+@pytest.mark.postgres
+def test_the_same_book_on_postgresql(pg, tmp_path):
+    built = pg.run("shell", "-c", BUILD_BOOK)
+    assert built.returncode == 0, built.stderr
+    pdf, table = tmp_path / "book.pdf", tmp_path / "book.csv"
+    assert export(pg, "--format", "pdf", "--from", "2025-03-05", "--output", str(pdf)).returncode == 0
+    texts = [page.extract_text() for page in PdfReader(pdf).pages]
+    assert [re.search(r"Page (\d+)\n", t).group(1) for t in texts] == ["2", "3", "4"]
+    assert "[LATE ENTRY] 2.43 m³" in texts[0] and "Chain: verified" in texts[0]
+    assert export(pg, "--format", "csv", "--output", str(table)).returncode == 0
+    rows = list(csv.DictReader(io.StringIO(table.read_bytes().decode("utf-8-sig"))))
+    hashes = dict(pg.rows("SELECT sequence, entry_hash FROM soundings_orbentry WHERE state = 'signed'"))
+    assert {int(r["sequence"]): r["entry_hash"] for r in rows} == hashes
+    assert {int(r["sequence"]): int(r["page"]) for r in rows} == {s: n for n, seqs in PAGES.items() for s in seqs}

@@ -45,7 +45,13 @@ class Command(BaseCommand):
     def _export(self, fmt, selection):
         from orb.safemigrate.backends import backend_for
 
-        if not backend_for(connections[DEFAULT_DB_ALIAS]).exists():
+        try:
+            exists = backend_for(connections[DEFAULT_DB_ALIAS]).exists()
+        except Exception as exc:  # the server is down or refuses us: one sentence, never a traceback
+            raise CommandError(
+                f"The database cannot be reached ({exc}); check DATABASE_URL and that the server runs.", returncode=1
+            ) from exc
+        if not exists:
             raise CommandError("There is no database yet; run manage.py safe_migrate first.", returncode=2)
         try:
             data, _content_type = export(fmt, selection)
