@@ -106,3 +106,11 @@ def test_an_unreachable_database_is_503(tmp_path):
     assert result.returncode == 0, result.stderr
     status, _, body = result.stdout.strip().partition(" ")
     assert status == "503" and json.loads(body) == {"status": "unavailable", "reason": health.DATABASE}
+
+
+@pytest.mark.django_db
+def test_answered_over_plain_http_when_https_is_on(client, settings):
+    """A monitoring agent on the box asks over plain HTTP even where a proxy serves HTTPS."""
+    settings.SECURE_SSL_REDIRECT = True  # tests/settings.py turns it off; orb/settings.py's exemption stays
+    assert client.get("/admin/login/").status_code == 301
+    assert answer(client)[0].status_code == 200
