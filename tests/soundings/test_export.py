@@ -168,3 +168,21 @@ def test_an_entry_of_a_later_day_moves_no_signed_page(book):
     later.sign(user=book["officer"], password=PASSWORD)
     whole = pages.read_book()
     assert [e.sequence for e in whole.pages[0].entries] == [1, 2, 3, 4]
+
+
+def test_a_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from soundings.export import output
+
+    target = tmp_path / "book.pdf"
+    target.write_bytes(b"the previous export")
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "replace", full_disk)
+    with pytest.raises(output.OutputError, match=r"^Could not write .*book.pdf: No space left on device; nothing"):
+        output.write_atomically(target, b"%PDF- new")
+    assert target.read_bytes() == b"the previous export" and sorted(p.name for p in tmp_path.iterdir()) == ["book.pdf"]
+    monkeypatch.undo()
+    output.write_atomically(target, b"%PDF- new")
+    assert target.read_bytes() == b"%PDF- new" and sorted(p.name for p in tmp_path.iterdir()) == ["book.pdf"]
