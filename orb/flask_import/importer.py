@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db import connection as default_connection
 
 from . import book, fuel, hitches, provenance, soundings
-from .report import SKIPPED, ImportReport, RowResult
+from .report import ImportReport, RowResult
 
 OUTSIDE = {
     "status_events": "the engine-room status board (sewage pump, potable water) is outside this project",
@@ -109,7 +109,7 @@ def run_import(job):
 def _skip_whole_table(job, table, why):
     job.report.table(table).note = f"skipped: {why}; its rows are kept in the import record"
     for row in job.rows(table):
-        row.outcome = SKIPPED
+        row.skip("outside this project (see the note above)")
 
 
 def check(job, *, rows_before, run, connection=default_connection):

@@ -168,6 +168,7 @@ class Writer:
         self.expected.mark("flagged", "weekly_soundings", 3)
         soundings[3].update(engineer_title=None, tank_17p_feet=None, tank_17p_inches=None, tank_17p_gallons=None,
                             tank_17p_m3=None)  # fmt: skip
+        self.expected.mark("flagged", "weekly_soundings", 4)  # no rank: the model's rule, flagged
         soundings[4].update(tank_17s_gallons="", tank_17s_m3=None)  # no volume: the table's is stored, flagged
         self.expected.mark("flagged", "weekly_soundings", 5)
         extra = dict(soundings[5], id=len(soundings) + 1)  # a second sounding on a day: ad-hoc, flagged
@@ -208,7 +209,8 @@ class Writer:
             tickets.append({"id": n + 1, "ticket_date": day.isoformat(), "meter_start": meter + 0.0000001,
                             "meter_end": end - 0.0000001, "consumption_gallons": burned,
                             "service_tank_pair": "13" if day < switch else "14", "engineer_name": "A. Jones",
-                            "notes": None if n % 2 else "", "created_at": _stamp(datetime(day.year, day.month, day.day, 20), n)})  # fmt: skip
+                            "notes": None if n % 2 else "",
+                            "created_at": _stamp(datetime(day.year, day.month, day.day, 20), n)})  # fmt: skip
             meter = end
         if self.awkward and days >= 10:
             self._awkward_tickets(tickets)
@@ -247,7 +249,8 @@ class Writer:
                 for side in ("port", "stbd"):
                     n += 1
                     rows.append({"id": n, "hitch_id": hitch, "tank_number": tank, "side": side, "is_day_tank": 0,
-                                 "sounding_feet": 5, "sounding_inches": 3, "water_present": "None" if n % 3 else "Trace",
+                                 "sounding_feet": 5, "sounding_inches": 3,
+                                 "water_present": "None" if n % 3 else "Trace",
                                  "gallons": 2048.75})  # fmt: skip
         rows[-1]["water_present"] = ""
         self.expected.mark("flagged", "fuel_tank_soundings", rows[-1]["id"])
