@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run serve test setup migrate superuser check lint format bench clean diagram
+.PHONY: run serve test setup migrate superuser check lint format bench clean diagram release
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,10 +65,17 @@ format: $(DEV_STAMP)
 test: lint
 	$(CHECK_ENV) $(PY) manage.py check
 	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(CHECK_ENV) $(PY) manage.py check_migrations
 	$(PY) -m pytest -m "not pg_test_db"
 # Second pass: the app's suite on PostgreSQL (pytest-django creates and drops test_orb).
 # tests/e2e and the fault tests manage their own databases, PostgreSQL ones included.
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/browser -m "not faults and not sqlite_file"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/orb $(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/migrationcheck -m "not faults and not sqlite_file"
+
+# A release: the migrations pass check_migrations, then migrations.lock records the new ones
+# (a released migration's checksum is never rewritten; docs/MIGRATION_CHECKS.md). Commit the lock.
+release: $(STAMP)
+	$(CHECK_ENV) $(PY) manage.py check_migrations
+	$(CHECK_ENV) $(PY) manage.py check_migrations --write-lock
 
 # docs/models.svg, the model diagram in docs/DEVELOPING.md: django-extensions' graph_models
 # (an installed app only with DJANGO_DEBUG=1), pydot (requirements-dev.txt) and Graphviz's dot.

@@ -1,5 +1,6 @@
 """Run every check for the chosen apps and return the report (the command only prints it)."""
 
+import contextlib
 import tempfile
 from importlib import import_module
 
@@ -121,27 +122,35 @@ class Checker:
         return findings
 
     def round_trips(self):
-        with tempfile.TemporaryDirectory(prefix="orb-check-migrations-") as directory:
-            yield self._trip("the embedded database (a scratch file)", scratch.embedded_spec(directory))
-        if not scratch.is_embedded(settings.DATABASES[self.alias]):
-            yield self._trip(scratch.server_label(self.alias), scratch.server_spec(self.alias))
+        """[(RoundTrip, findings)]: the embedded engine, then the configured server's (whose scratch
+        database is made first, so that a server that cannot make one is said before the wait)."""
+        results = []
+        with contextlib.ExitStack() as stack:
+            server = None
+            if not scratch.is_embedded(settings.DATABASES[self.alias]):
+                label = scratch.server_label(self.alias)
+                server = (label, self._scratch(stack, label, scratch.server_spec(self.alias)))
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="orb-check-migrations-"))
+            embedded = "the embedded database (a scratch file)"
+            results.append(self._trip(embedded, self._scratch(stack, embedded, scratch.embedded_spec(directory))))
+            if server:
+                results.append(self._trip(*server))
+        return results
 
-    def _trip(self, label, spec):
-        self.progress(f"Round trip on {label}")
-        trip = RoundTrip(engine=label)
+    def _scratch(self, stack, label, spec):
         try:
-            database = scratch.scratch_database(spec)
-            ready = database.__enter__()
+            return stack.enter_context(scratch.scratch_database(spec))
         except Exception as exc:  # the server is down, or the user may not create databases
             raise UsageProblem(
                 f"Cannot create a scratch database for the round trip on {label} ({type(exc).__name__}: "
                 f"{str(exc).strip()}); start the server or grant CREATEDB, or check without --database/DATABASE_URL."
             ) from None
-        try:
-            with scratch.default_pointed_at(ready):
-                findings = Walk(checked=set(self.keys), trip=trip).run()
-        finally:
-            database.__exit__(None, None, None)
+
+    def _trip(self, label, ready):
+        self.progress(f"Round trip on {label}")
+        trip = RoundTrip(engine=label)
+        with scratch.default_pointed_at(ready):
+            findings = Walk(checked=set(self.keys), trip=trip).run()
         return trip, findings
 
     def write_lock(self):

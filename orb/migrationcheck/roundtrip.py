@@ -64,14 +64,13 @@ class Walk:
         there on one step at a time, each recorded."""
         first = self._first_checked()
         state = ProjectState(real_apps=executor.loader.unmigrated_apps)
-        self.states, self.schemas = [state], [None]
         prefix = [(migration, False) for migration in self.plan[:first]]
-        emit_pre_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
-        for migration in self.plan[:first]:
-            state = self._apply_only(executor, migration, state=state)
-            self.states.append(state)
-            self.schemas.append(None)
-        emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
+        if prefix:
+            emit_pre_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
+            state = self._apply_prefix(executor, prefix, state=state)
+            emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=state.apps, plan=prefix)
+        # states[k] and schemas[k] are only needed from the oldest migration checked on
+        self.states, self.schemas = [None] * first + [state], [None] * (first + 1)
         self.schemas[first] = schema.snapshot(connection)
         for k in range(first, len(self.plan)):
             state = self._step(executor, self.plan[k], state=state, backwards=False)
@@ -121,12 +120,15 @@ class Walk:
                 )
             )
 
-    def _apply_only(self, executor, migration, *, state):
-        self.trip.steps += 1
+    def _apply_prefix(self, executor, prefix, *, state):
+        """The plan up to the oldest migration checked, in one executor run (no state kept per step)."""
+        self.trip.steps += len(prefix)
         try:
-            return executor.apply_migration(state.clone(), migration)
+            return executor.migrate([_key(migration) for migration, _ in prefix], plan=prefix, state=state)
         except Exception as exc:
-            raise StepFailed(self._failure(migration, "forwards", exc)) from exc
+            applied = executor.recorder.applied_migrations()
+            failed = next((m for m, _ in prefix if _key(m) not in applied), prefix[-1][0])
+            raise StepFailed(self._failure(failed, "forwards", exc)) from exc
 
     def _failure(self, migration, direction, exc):
         return Finding(

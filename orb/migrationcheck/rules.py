@@ -36,8 +36,9 @@ RULES = {
         Rule(
             id="ORB102",
             title="data dropped",
-            why="the column, table or the values that no longer fit are gone from the legal record; "
-            "safe_migrate refuses the run on board without --allow-data-loss",
+            why="values of the legal record are gone: a dropped column or table loses them (safe_migrate refuses "
+            "that on board without --allow-data-loss), a narrowed column fails on a server that holds longer values "
+            "or keeps values the code no longer accepts",
             fix="keep the column or table (stop using it in the code), copy the values elsewhere first in a data "
             "migration, or acknowledge the drop with the reason it is safe",
         ),
