@@ -64,7 +64,8 @@ def test_a_correction_in_the_admin_strikes_the_wrong_entry_through(client, offic
 
 
 def test_only_the_master_signs_pages_in_the_admin(client, officer, make_officer, tanks):
-    VesselParticulars.objects.create(name="MV Test", imo_number="9074729", lines_per_page=5)
+    # ten lines: five entries of one line of text, each with its signature line (soundings.pages)
+    VesselParticulars.objects.create(name="MV Test", imo_number="9074729", lines_per_page=10)
     for day in (16, 17):
         sign_all(record_sounding(tanks["17S"], feet=1, inches=0, when=at(2025, 3, day, 10)).entries.all(), officer)
     client.force_login(officer)
