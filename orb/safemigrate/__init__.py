@@ -16,10 +16,12 @@ One module per concern:
 - ``checks``       integrity, foreign keys, models readable, smoke checks
 - ``apply``        the plan and the checks inside one transaction
 - ``rehearsal``    the same on a copy
-- ``engine``       the applying modes: upgrade, rollback, dry-run, restore, prune, one method per step
+- ``engine``       the applying modes: upgrade, rollback, dry-run, fake, restore, prune, one method per step
 - ``run``          one run's id, lock, timings, backup and its one journal record
 - ``runs``         reading the journal for decisions: the run --rollback would undo
 - ``prune``        which backups --prune-backups keeps, deletes, leaves alone
+- ``fake``         --fake / --fake-initial: the question, the mismatch refusal, the state line
+- ``prune_records`` --prune: the django_migrations rows of deleted migration files
 - ``outcome``      what a mode returns: state line, summary lines, JSON document
-- ``readonly_modes`` the read-only modes: plan, status, history, list-backups
+- ``readonly_modes`` the read-only modes: plan, check, status, history, list-backups
 """
