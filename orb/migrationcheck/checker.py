@@ -129,15 +129,17 @@ class Checker:
             server = None
             if not scratch.is_embedded(settings.DATABASES[self.alias]):
                 label = scratch.server_label(self.alias)
-                server = (label, self._scratch(stack, label, scratch.server_spec(self.alias)))
+                server = (label, self._scratch(stack, label=label, spec=scratch.server_spec(self.alias)))
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="orb-check-migrations-"))
             embedded = "the embedded database (a scratch file)"
-            results.append(self._trip(embedded, self._scratch(stack, embedded, scratch.embedded_spec(directory))))
+            results.append(
+                self._trip(embedded, self._scratch(stack, label=embedded, spec=scratch.embedded_spec(directory)))
+            )
             if server:
                 results.append(self._trip(*server))
         return results
 
-    def _scratch(self, stack, label, spec):
+    def _scratch(self, stack, *, label, spec):
         try:
             return stack.enter_context(scratch.scratch_database(spec))
         except Exception as exc:  # the server is down, or the user may not create databases

@@ -78,7 +78,9 @@ def lint_migration(name, migration, *, state, context):
         target.created_here = target.table in created
         if isinstance(operation, ops.CreateModel):
             created.add(
-                resolve(operation, app_label=migration.app_label, state=_after(operation, migration, state)).table
+                resolve(
+                    operation, app_label=migration.app_label, state=_after(operation, migration=migration, state=state)
+                ).table
             )
         for rule, detail in _judge(operation, target=target, context=context):
             findings.append(Finding(rule, name, description, detail))
@@ -90,7 +92,7 @@ def lint_migration(name, migration, *, state, context):
     return findings
 
 
-def _after(operation, migration, state):
+def _after(operation, *, migration, state):
     state = state.clone()
     operation.state_forwards(migration.app_label, state)
     return state
@@ -107,9 +109,9 @@ def _judge(operation, *, target, context):
     yield from _irreversible(operation)
     yield from _dropped(operation, target)
     yield from _not_null(operation, target)
-    yield from _large_rebuild(operation, target, context)
+    yield from _large_rebuild(operation, target=target, context=context)
     yield from _current_models(operation)
-    yield from _protected(operation, target, context)
+    yield from _protected(operation, target=target, context=context)
 
 
 def _irreversible(operation):
@@ -187,7 +189,7 @@ def _not_null(operation, target):
         yield "ORB103", f"makes {target.table}.{target.column} NOT NULL with no default for the NULLs it holds"
 
 
-def _large_rebuild(operation, target, context):
+def _large_rebuild(operation, *, target, context):
     size = context.large_tables.get(target.table)
     if size is None or not target.has_table:
         return
@@ -206,7 +208,7 @@ def _current_models(operation):
             yield "ORB106", f"{function.__name__}() uses the current models: {', '.join(uses)}"
 
 
-def _protected(operation, target, context):
+def _protected(operation, *, target, context):
     columns = context.protected.get(target.table, ())
     if isinstance(operation, ops.AlterField) and target.field is not None:
         if target.column in columns and rebuild.db_attributes(target.field) != rebuild.db_attributes(operation.field):

@@ -86,7 +86,7 @@ class Walk:
         tables plan[k] may have changed; the others are as recorded before it."""
         names = schema.table_names(connection)
         recorded = self.schemas[k + 1] if len(self.schemas) > k + 1 else self.schemas[k]
-        touched = schema.touched_tables(self.states[k], self.states[k + 1], self.plan[k], names=names)
+        touched = schema.touched_tables(self.states[k], self.states[k + 1], migration=self.plan[k], names=names)
         touched |= {name for name in names if name not in recorded}
         whole = {table: recorded[table] for table in names if table in recorded and table not in touched}
         whole.update(schema.snapshot(connection, touched))
@@ -128,9 +128,9 @@ class Walk:
         except Exception as exc:
             applied = executor.recorder.applied_migrations()
             failed = next((m for m, _ in prefix if _key(m) not in applied), prefix[-1][0])
-            raise StepFailed(self._failure(failed, "forwards", exc)) from exc
+            raise StepFailed(self._failure(failed, direction="forwards", exc=exc)) from exc
 
-    def _failure(self, migration, direction, exc):
+    def _failure(self, migration, *, direction, exc):
         return Finding(
             "ORB110",
             _name(migration),
@@ -150,7 +150,9 @@ class Walk:
             else:
                 after = executor.apply_migration(state.clone(), migration)
         except Exception as exc:
-            raise StepFailed(self._failure(migration, "backwards" if backwards else "forwards", exc)) from exc
+            raise StepFailed(
+                self._failure(migration, direction="backwards" if backwards else "forwards", exc=exc)
+            ) from exc
         emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=after.apps, plan=plan)
         return after
 

@@ -12,7 +12,7 @@ from django.db.migrations.recorder import MigrationRecorder
 UNNAMED = ("__unnamed_constraint_", "__primary__")
 
 
-def _columns(introspection, cursor, table):
+def _columns(introspection, *, cursor, table):
     columns = {}
     for info in introspection.get_table_description(cursor, table):
         columns[info.name] = (
@@ -26,7 +26,7 @@ def _columns(introspection, cursor, table):
     return columns
 
 
-def _constraints(introspection, cursor, table):
+def _constraints(introspection, *, cursor, table):
     found = set()
     for name, facts in introspection.get_constraints(cursor, table).items():
         key = "" if name.startswith(UNNAMED) else name
@@ -62,7 +62,10 @@ def snapshot(connection, tables=None):
     result = {}
     with connection.cursor() as cursor:
         for table in sorted(names if tables is None else set(tables) & names):
-            result[table] = (_columns(introspection, cursor, table), _constraints(introspection, cursor, table))
+            result[table] = (
+                _columns(introspection, cursor=cursor, table=table),
+                _constraints(introspection, cursor=cursor, table=table),
+            )
     result["triggers"] = tuple(sorted(guards.installed(connection)))
     return result
 
@@ -71,7 +74,7 @@ def _table_of(key, model_state):
     return model_state.options.get("db_table") or f"{key[0]}_{model_state.name_lower}"
 
 
-def touched_tables(before, after, migration, *, names):
+def touched_tables(before, after, *, migration, names):
     """The tables (of ``names``, the database's) that ``migration`` may change, going from the
     project state ``before`` to ``after``: those of the models it changes and their many-to-many
     tables; every table when it runs SQL (that may change anything)."""
@@ -98,7 +101,7 @@ def differences(expected, actual, *, limit=4):
         elif table not in expected:
             found.append(f"table {table} is new")
         else:
-            found += _table_differences(table, expected[table], actual[table])
+            found += _table_differences(table, expected=expected[table], actual=actual[table])
     if expected.get("triggers") != actual.get("triggers"):
         lost = sorted(set(expected.get("triggers", ())) - set(actual.get("triggers", ())))
         gained = sorted(set(actual.get("triggers", ())) - set(expected.get("triggers", ())))
@@ -107,7 +110,7 @@ def differences(expected, actual, *, limit=4):
     return found[:limit] + ([more.strip()] if more else [])
 
 
-def _table_differences(table, expected, actual):
+def _table_differences(table, *, expected, actual):
     found = []
     columns_before, constraints_before = expected
     columns_after, constraints_after = actual
