@@ -50,8 +50,8 @@ class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
 
 
 class Command(BaseCommand):
-    help = (
-        "Apply migrations safely: verified backup, checks inside one transaction, automatic "
+    help = (  # printed as written (HelpFormatter), so the lines are broken here
+        "Apply migrations safely: verified backup, checks inside one transaction, automatic\n"
         "recovery, rollback and a journal. See docs/DATABASE_MIGRATIONS.md."
     )
     requires_system_checks = []
@@ -67,91 +67,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "migration_name", nargs="?", help="Target migration (forwards or backwards); 'zero' unapplies the app."
         )
-        modes = parser.add_argument_group("modes (at most one; default: apply)")
-        modes.add_argument("--plan", action="store_true", help="Print the plan with its SQL; change nothing.")
-        modes.add_argument(
-            "--check",
-            action="store_true",
-            help="Exit 1 when migrations are pending, 0 when none are; one line, no lock, no backup.",
-        )
-        modes.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Preflight and a full rehearsal on a copy; the database is not changed.",
-        )
-        modes.add_argument(
-            "--rollback", action="store_true", help="Undo the most recent applied run that is not yet rolled back."
-        )
-        modes.add_argument(
-            "--fake",
-            action="store_true",
-            help="Mark the migrations up to the target applied (or unapplied) without running them; "
-            "backed up, asks first, journaled; the models check still runs.",
-        )
-        modes.add_argument(
-            "--fake-initial",
-            action="store_true",
-            help="As the default mode, but an initial migration whose tables all exist is marked applied "
-            "without running.",
-        )
-        modes.add_argument(
-            "--prune",
-            action="store_true",
-            help="Delete the django_migrations rows of migrations whose files no longer exist (after a "
-            "squash); lists them and asks first; backed up and journaled.",
-        )
-        modes.add_argument("--status", action="store_true", help="Applied/pending migrations, database, last run.")
-        modes.add_argument("--history", action="store_true", help="The journal of runs, newest first.")
-        modes.add_argument("--list-backups", action="store_true", help="The backups and the state each holds.")
-        modes.add_argument(
-            "--restore",
-            nargs="?",
-            const=True,
-            default=None,
-            metavar="BACKUP",
-            help="Restore the newest (or the named) backup after verifying it.",
-        )
-        parser.add_argument(
-            "--foreign",
-            action="store_true",
-            help="With --restore PATH: restore a file safe_migrate did not write (or cannot "
-            "vouch for), after you type its name to confirm.",
-        )
-        modes.add_argument("--prune-backups", action="store_true", help="Delete all but the newest --keep N backups.")
-        parser.add_argument("--keep", type=int, metavar="N", help="With --prune-backups: how many to keep.")
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
-        parser.add_argument(
-            "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask for confirmation."
-        )
-        parser.add_argument(
-            "--allow-data-loss",
-            action="store_true",
-            help="Allow a plan that drops rows or non-null values (with --restore: a backup that lacks "
-            "entries signed since it was taken).",
-        )
-        parser.add_argument(
-            "--rehearse", action="store_true", help="Rehearse on a copy first, then run for real if it passed."
-        )
-        parser.add_argument(
-            "--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database)."
-        )
-        parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
-        parser.add_argument(
-            "--allow-mismatch",
-            action="store_true",
-            help="With --fake or --fake-initial: mark the migrations even when the models check finds the "
-            "schema unlike the models (a warning names each table or column).",
-        )
-        parser.add_argument(
-            "--run-syncdb",
-            action="store_true",
-            help="Refused: apps without migrations are not supported on a ship's database.",
-        )
-        parser.add_argument(
-            "--skip-checks",
-            action="store_true",
-            help="Skip Django's system checks (never safe_migrate's own checks).",
-        )
+        _add_modes(parser.add_argument_group("modes (at most one; default: apply)"))
+        _add_options(parser)
 
     # --- entry -------------------------------------------------------------------------
     def execute(self, *args, **options):
@@ -346,6 +263,95 @@ class Command(BaseCommand):
         self.stderr.write(exc.state)
         if code:
             raise AlreadyReported(exc.message, returncode=code)
+
+
+def _add_modes(modes):
+    """The modes, at most one per run (``Command.mode`` refuses two)."""
+    modes.add_argument("--plan", action="store_true", help="Print the plan with its SQL; change nothing.")
+    modes.add_argument(
+        "--check",
+        action="store_true",
+        help="Exit 1 when migrations are pending, 0 when none are; one line, no lock, no backup.",
+    )
+    modes.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Preflight and a full rehearsal on a copy; the database is not changed.",
+    )
+    modes.add_argument(
+        "--rollback", action="store_true", help="Undo the most recent applied run that is not yet rolled back."
+    )
+    modes.add_argument(
+        "--fake",
+        action="store_true",
+        help="Mark the migrations up to the target applied (or unapplied) without running them; "
+        "backed up, asks first, journaled; the models check still runs.",
+    )
+    modes.add_argument(
+        "--fake-initial",
+        action="store_true",
+        help="As the default mode, but an initial migration whose tables all exist is marked applied without running.",
+    )
+    modes.add_argument(
+        "--prune",
+        action="store_true",
+        help="Delete the django_migrations rows of migrations whose files no longer exist (after a "
+        "squash); lists them and asks first; backed up and journaled.",
+    )
+    modes.add_argument("--status", action="store_true", help="Applied/pending migrations, database, last run.")
+    modes.add_argument("--history", action="store_true", help="The journal of runs, newest first.")
+    modes.add_argument("--list-backups", action="store_true", help="The backups and the state each holds.")
+    modes.add_argument(
+        "--restore",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="BACKUP",
+        help="Restore the newest (or the named) backup after verifying it.",
+    )
+    modes.add_argument("--prune-backups", action="store_true", help="Delete all but the newest --keep N backups.")
+
+
+def _add_options(parser):
+    """The options that go with the modes (``Command.mode`` says which go with which)."""
+    parser.add_argument(
+        "--foreign",
+        action="store_true",
+        help="With --restore PATH: restore a file safe_migrate did not write (or cannot "
+        "vouch for), after you type its name to confirm.",
+    )
+    parser.add_argument("--keep", type=int, metavar="N", help="With --prune-backups: how many to keep.")
+    parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
+    parser.add_argument(
+        "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask for confirmation."
+    )
+    parser.add_argument(
+        "--allow-data-loss",
+        action="store_true",
+        help="Allow a plan that drops rows or non-null values (with --restore: a backup that lacks "
+        "entries signed since it was taken).",
+    )
+    parser.add_argument(
+        "--rehearse", action="store_true", help="Rehearse on a copy first, then run for real if it passed."
+    )
+    parser.add_argument("--backup-dir", metavar="DIR", help="Where to write backups (default: beside the database).")
+    parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
+    parser.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="With --fake or --fake-initial: mark the migrations even when the models check finds the "
+        "schema unlike the models (a warning names each table or column).",
+    )
+    parser.add_argument(
+        "--run-syncdb",
+        action="store_true",
+        help="Refused: apps without migrations are not supported on a ship's database.",
+    )
+    parser.add_argument(
+        "--skip-checks",
+        action="store_true",
+        help="Skip Django's system checks (never safe_migrate's own checks).",
+    )
 
 
 class AlreadyReported(CommandError):
