@@ -101,6 +101,21 @@ def test_skip_checks_skips_djangos_system_checks_only(project):
     assert project.applied() == applied
 
 
+def test_help_ends_with_the_exit_statuses_and_the_runbook(project):
+    result = project.run("safe_migrate", "--help")
+    assert result.returncode == 0
+    for flag in ("--check", "--fake", "--fake-initial", "--prune", "--allow-mismatch", "--run-syncdb", "--skip-checks"):
+        assert flag in result.stdout
+    tail = result.stdout.strip().split("exit status:", 1)[1].splitlines()
+    assert [line.split()[0] for line in tail if line.startswith("  ") and line.strip()[0].isdigit()] == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]
+    assert tail[-1] == "docs/DATABASE_MIGRATIONS.md"
+
+
 # --- --fake --------------------------------------------------------------------------------------
 def test_fake_of_a_change_not_made_is_refused_naming_the_column(project):
     applied, hashes = project.applied(), project.hashes()
