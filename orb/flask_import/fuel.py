@@ -20,7 +20,7 @@ from django.conf import settings
 from fueltickets.models import DailyFuelTicket, ServiceTankPair
 
 from . import values
-from .saving import problems, refusals, store
+from .saving import problems, store
 
 
 def import_pairs(job):
@@ -32,9 +32,9 @@ def import_pairs(job):
         if pair.deactivated_at is None:
             open_pairs.append((row, pair))
             continue
-        refused = refusals(pair) or ([] if not (reason := store(pair, row, made=job.report.made)) else [reason])
-        if refused:
-            row.skip("; ".join(refused))
+        reason = store(pair, row, made=job.report.made)
+        if reason:
+            row.skip(reason)
     _open_pairs(job, open_pairs)
 
 
@@ -77,22 +77,20 @@ def import_tickets(job):
         ticket = _ticket(job, row, pairs)
         if ticket is None:
             continue
-        refused = refusals(ticket)
-        if refused:
-            row.skip("; ".join(refused))
-            continue
-        for problem in problems(ticket, exclude=("consumption_gallons",)):
-            row.flag(problem)
+        flags = problems(ticket, exclude=("consumption_gallons",))
         ticket.consumption_gallons = ticket.meter_end - ticket.meter_start
         old = values.decimal(row.old_values["consumption_gallons"], places=1)
         if old is not None and old != ticket.consumption_gallons:
-            row.flag(
+            flags.append(
                 f"the old tool recorded {old} gal burned; end minus start is {ticket.consumption_gallons} gal, "
                 "which is stored"
             )
         reason = store(ticket, row, made=job.report.made)
         if reason:
             row.skip(reason)
+            continue
+        for flag in flags:
+            row.flag(flag)
 
 
 def _ticket(job, row, pairs):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from fueltickets.models import FuelTankSounding, HitchRecord
 
 from . import values
-from .saving import problems, refusals, store
+from .saving import problems, store
 
 HITCH_NOTE = "the form's slop tank readings (oily bilge 17P, dirty oil 17S) are kept in the import record only"
 OIL_LEVELS_NOTE = (
@@ -60,10 +60,6 @@ def import_hitches(job):
         hitch = _hitch(row)
         if hitch is None:
             continue
-        refused = refusals(hitch)
-        if refused:
-            row.skip("; ".join(refused))
-            continue
         flags = problems(hitch)
         reason = store(hitch, row, made=job.report.made)
         if reason:
@@ -86,9 +82,9 @@ def import_tank_soundings(job):
         sounding = _tank_sounding(row, hitch)
         if sounding is None:
             continue
-        refused = refusals(sounding) or ([] if not (reason := store(sounding, row, made=job.report.made)) else [reason])
-        if refused:
-            row.skip("; ".join(refused))
+        reason = store(sounding, row, made=job.report.made)
+        if reason:
+            row.skip(reason)
             continue
         for flag in problems(sounding):
             row.flag(flag)

@@ -6,7 +6,7 @@ with the rules other parts of the project keep adding) and returns its messages:
 that breaks a rule is imported as recorded and flagged with them. ``refusals(obj)`` is what the
 model's constraints say, which the database enforces too: such a row cannot be stored as
 recorded and is skipped with the constraint's words. ``store`` writes the object in a
-savepoint, so a refusal by the database skips that row alone (with the database's words).
+savepoint, so a refusal by the database skips that row alone.
 """
 
 from django.core.exceptions import ValidationError
@@ -45,12 +45,15 @@ def refusals(obj, *, exclude=()):
 def store(obj, row, *, made):
     """Insert ``obj`` as it is (``Model.save``: the models' own save() writes ORB entries or
     closes pairs, which the import does itself from the old rows). None when stored (and noted
-    on ``row``), else the database's reason (the caller skips or flags the row with it)."""
+    on ``row``), else why the database refused it (the constraint's own words when the model
+    names it): the caller skips or flags the row with that. The constraints are asked only
+    after a refusal, since asking costs a query per constraint and row."""
     try:
         with transaction.atomic():
             models.Model.save(obj, force_insert=True)
     except DatabaseError as exc:
-        return f"the database refused it ({str(exc).strip() or exc.__class__.__name__})"
+        words = refusals(obj) or [f"the database refused it ({str(exc).strip() or exc.__class__.__name__})"]
+        return "; ".join(words)
     row.add(obj)
     made[obj._meta.label_lower] += 1
     return None

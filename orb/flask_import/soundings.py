@@ -19,7 +19,7 @@ from soundings.models import Tank, WeeklySounding
 from soundings.units import FOUR_PLACES, gallons_to_m3
 
 from . import values
-from .saving import problems, refusals, store
+from .saving import problems, store
 
 TANKS = (("17P", "tank_17p"), ("17S", "tank_17s"))
 TOLERANCE_GALLONS = Decimal("0.5")  # the old tool's rounding of a table reading
@@ -99,9 +99,6 @@ def _tank_sounding(job, row, designation, prefix, *, at, name, title):
     tank = job.tanks[designation]
     sounding = WeeklySounding(tank=tank, recorded_at=at, feet=feet, inches=inches, engineer_name=name)
     sounding.engineer_title = title
-    refused = refusals(sounding, exclude=NOT_IN_MODEL)
-    if refused:
-        return None, "; ".join(refused)
     flags = _rule_flags(sounding)
     table_gallons = _table_gallons(tank, sounding, flags)
     if gallons is None and table_gallons is None:

@@ -204,7 +204,7 @@ class Writer:
         tickets, meter = [], 12000.0
         for n in range(days):
             day = self.start + timedelta(days=n)
-            burned = 300 + (n * 37) % 250 + 0.1 * (n % 10)
+            burned = 150 + (n * 37) % 100 + 0.1 * (n % 10)
             end = meter + burned
             tickets.append({"id": n + 1, "ticket_date": day.isoformat(), "meter_start": meter + 0.0000001,
                             "meter_end": end - 0.0000001, "consumption_gallons": burned,
