@@ -1,9 +1,10 @@
 """The round trip: every migration applied, then each one, newest first, taken backwards and
 forwards again on a database with rows, the schema compared after each step (ORB109, ORB110).
 
-1. On an empty scratch database every migration of the project is applied one at a time, as
-   ``migrate`` would order them, and the schema is recorded after each: the state after the
-   first k migrations of the plan has one recorded schema.
+1. On an empty scratch database every migration of the project is applied in ``migrate``'s
+   order: up to the oldest migration checked as one run (the walk never goes lower), then one at
+   a time, and the schema is recorded after each: the state after the first k migrations of the
+   plan has one recorded schema.
 2. Rows are written in every table (``rows``).
 3. Walking down the plan from the newest migration to the oldest one checked: it is undone
    (the schema must equal the one recorded before it), applied again (equal to the one after
@@ -43,6 +44,7 @@ class Walk:
     plan: list = field(default_factory=list)  # migrations in the order migrate applies them
     states: list = field(default_factory=list)  # states[k]: the project state after plan[:k]
     schemas: list = field(default_factory=list)  # schemas[k]: the schema recorded after plan[:k]
+    with_rows: bool = False  # rows were written (the walk down); before that the tables are empty
 
     def run(self):
         started = time.monotonic()
@@ -51,6 +53,7 @@ class Walk:
         try:
             self._forwards_from_empty(executor)
             self.trip.notes += rows.fill_every_table(self.states[-1].apps)
+            self.with_rows = True
             self._walk_down(executor)
         except StepFailed as failed:
             self.findings.append(failed.finding)
@@ -135,7 +138,8 @@ class Walk:
             "ORB110",
             _name(migration),
             f"{direction} on {self.trip.engine}",
-            f"the step failed with rows in every table: {type(exc).__name__}: {exc}",
+            f"the step failed {'with rows in every table' if self.with_rows else 'on an empty database'}: "
+            f"{type(exc).__name__}: {exc}",
         )
 
     def _step(self, executor, migration, *, state, backwards):
