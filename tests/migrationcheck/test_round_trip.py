@@ -2,6 +2,7 @@
 package passing it, and the configured database never touched."""
 
 import os
+import uuid
 
 import psycopg
 import pytest
@@ -46,21 +47,22 @@ def test_the_walk_stops_at_a_migration_that_cannot_be_undone(checks):
     assert trip["migrations"] == 0 and "0002_fill_note cannot be undone" in trip["stopped"]
 
 
-def scratch_databases():
+def scratch_databases(target):
+    """``target`` and the scratch databases a check of it made (``<target>_orbcheck_<pid>``)."""
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE '%orbcheck%'").fetchall()
+        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (target,)).fetchall()
     return [name for (name,) in rows]
 
 
 @pytest.mark.postgres
 def test_postgresql_is_checked_too_when_configured(checks):
-    before = scratch_databases()
-    _, document = checks.check("schema_differs", code=1, DATABASE_URL=f"{SERVER}/orb_check_target")
+    target = f"orb_check_{uuid.uuid4().hex[:8]}"  # never created: only its scratch sibling is
+    _, document = checks.check("schema_differs", code=1, DATABASE_URL=f"{SERVER}/{target}")
     engines = [trip["engine"] for trip in document["round_trips"]]
     assert len(engines) == 2 and engines[1].startswith("PostgreSQL")
     differ = [item["operation"] for item in document["findings"] if item["rule"] == "ORB109"]
     assert any("PostgreSQL" in where for where in differ) and any("embedded" in where for where in differ)
-    assert scratch_databases() == before  # the scratch database was dropped
+    assert scratch_databases(target) == []  # the scratch database was dropped, the target never made
 
 
 def test_an_unreachable_server_is_one_sentence(checks):
