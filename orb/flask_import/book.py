@@ -61,7 +61,7 @@ def import_entries(job):
             continue
         if entry.code == "I" and PART_II_ITEM.search(entry.text):
             part_two.append(row.old_id)
-        _sign_and_store(job, row, entry)
+        _sign_and_store(job, row, entry=entry)
     if part_two:
         job.report.notes.append(
             f"{len(part_two)} Code I entries were written by the old tool with Part II item numbers (34.x); "
@@ -88,7 +88,7 @@ def _entry(job, row):
         row.flag(f"code {code!r} is not a MARPOL Part I code (kept as written)")
     if not text.strip():
         row.flag("its text is empty (kept as written)")
-    sounding = _sounding_for(job, row, code)
+    sounding = _sounding_for(job, row, code=code)
     instant = sounding.recorded_at if sounding else _midnight(day)
     if created is None:
         row.flag("no created_at in the old file: signed_at is the entry's time")
@@ -99,7 +99,7 @@ def _entry(job, row):
     return entry
 
 
-def _sounding_for(job, row, code):
+def _sounding_for(job, row, *, code):
     """The new sounding of the tank whose ORB code is the entry's (C: the sludge tank, I: the
     bilge holding tank) made from the old sounding the entry points at, if any."""
     old_id = values.integer(row.old_values.get("sounding_id")) if row.old_values.get("sounding_id") else None
@@ -128,7 +128,7 @@ def _minutes(instant):
     return int(offset_at(instant).total_seconds() // 60)
 
 
-def _sign_and_store(job, row, entry):
+def _sign_and_store(job, row, *, entry):
     entry.ship_offset_minutes = _minutes(entry.instant)
     entry.signed_offset_minutes = _minutes(entry.signed_at)
     entry.state, entry.legacy = OrbEntry.State.SIGNED, True

@@ -74,7 +74,7 @@ def _open_pairs(job, open_pairs):
 def import_tickets(job):
     pairs = list(ServiceTankPair.objects.order_by("activated_at", "id"))
     for row in job.rows("daily_fuel_tickets", order_by="ticket_date, id"):
-        ticket = _ticket(job, row, pairs)
+        ticket = _ticket(job, row, pairs=pairs)
         if ticket is None:
             continue
         flags = problems(ticket, exclude=("consumption_gallons",))
@@ -93,7 +93,7 @@ def import_tickets(job):
             row.flag(flag)
 
 
-def _ticket(job, row, pairs):
+def _ticket(job, row, *, pairs):
     v = row.old_values
     try:
         day = values.day(v["ticket_date"])
@@ -109,7 +109,7 @@ def _ticket(job, row, pairs):
     if day is None or start is None or end is None:
         row.skip("it has no date, meter start or meter end")
         return None
-    pair = _pair_on(pairs, label.lstrip("#").split()[0] if label else "", day)
+    pair = _pair_on(pairs, label=label.lstrip("#").split()[0] if label else "", day=day)
     if pair is None:
         row.skip(f"no service tank pair {label!r} in the old file or this database to book it against")
         return None
@@ -118,7 +118,7 @@ def _ticket(job, row, pairs):
     )
 
 
-def _pair_on(pairs, label, day):
+def _pair_on(pairs, *, label, day):
     """The pair ``label`` active on ``day``, else the latest of that label activated by then, else any."""
     end_of_day = datetime.combine(day, time.max, ZoneInfo(settings.TIME_ZONE))
     same = [p for p in pairs if p.label == label]

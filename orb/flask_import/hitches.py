@@ -67,7 +67,7 @@ def import_hitches(job):
             continue
         for flag in flags:
             row.flag(flag)
-        job.remember("hitch_records", row.old_id, [hitch])
+        job.remember("hitch_records", old_id=row.old_id, objects=[hitch])
         job.hitches[hitch.pk] = (row, hitch)
 
 

@@ -64,7 +64,7 @@ class Job:
             row = RowResult(table=table, old_id=values.get("id"), old_values=values)
             row.values_json = provenance.old_values_json(values)
             self.results.append(row)
-            earlier = self.earlier.same(table, row.old_id, row.values_json)
+            earlier = self.earlier.same(table, old_id=row.old_id, values_json=row.values_json)
             if earlier is not None:
                 row.skip(f"already imported from the file with sha256 {earlier.source_sha256[:12]}…")
                 self.maps.setdefault(table, {})[row.old_id] = earlier.became_objects
@@ -81,7 +81,7 @@ class Job:
     def refusal(self, sentence):
         return Refusal(sentence)
 
-    def remember(self, table, old_id, objects):
+    def remember(self, table, *, old_id, objects):
         self.maps.setdefault(table, {})[old_id] = objects
 
     def mapped(self, table, old_id):
@@ -100,13 +100,13 @@ def run_import(job):
             job.report.missing.append(table)
     for table, why in OUTSIDE.items():
         if table in present:
-            _skip_whole_table(job, table, why)
+            _skip_whole_table(job, table, why=why)
     if "hitch_records" in present:
         job.report.table("hitch_records").note = hitches.HITCH_NOTE
     job.sum_up()
 
 
-def _skip_whole_table(job, table, why):
+def _skip_whole_table(job, table, *, why):
     job.report.table(table).note = f"skipped: {why}; its rows are kept in the import record"
     for row in job.rows(table):
         row.skip("outside this project (see the note above)")

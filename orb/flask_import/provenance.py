@@ -48,7 +48,7 @@ class Earlier:
             ):
                 self.rows[(row.old_table, row.old_id)] = row
 
-    def same(self, table, old_id, values_json):
+    def same(self, table, *, old_id, values_json):
         """The earlier ImportedRow with these very values, or None."""
         row = self.rows.get((table, old_id))
         return row if row is not None and row.old_values == values_json else None

@@ -67,7 +67,9 @@ def import_weekly_soundings(job):
             continue
         made, reasons = [], []
         for designation, prefix in TANKS:
-            sounding, reason = _tank_sounding(job, row, designation, prefix, at=recorded_at, name=name, title=title)
+            sounding, reason = _tank_sounding(
+                job, row, designation=designation, prefix=prefix, at=recorded_at, name=name, title=title
+            )
             if sounding is not None:
                 made.append(sounding)
             elif reason:
@@ -76,7 +78,7 @@ def import_weekly_soundings(job):
             row.flag(reason) if made else row.skip(reason)
         if not made and not reasons:
             row.skip("neither tank has a depth in this row")
-        job.remember("weekly_soundings", row.old_id, made)
+        job.remember("weekly_soundings", old_id=row.old_id, objects=made)
 
 
 def _read_tank(v, prefix):
@@ -86,7 +88,7 @@ def _read_tank(v, prefix):
     return feet, inches, gallons, m3
 
 
-def _tank_sounding(job, row, designation, prefix, *, at, name, title):
+def _tank_sounding(job, row, *, designation, prefix, at, name, title):
     """(the stored sounding, None) or (None, why not); (None, None) when the tank was not sounded."""
     try:
         feet, inches, gallons, m3 = _read_tank(row.old_values, prefix)
@@ -100,7 +102,7 @@ def _tank_sounding(job, row, designation, prefix, *, at, name, title):
     sounding = WeeklySounding(tank=tank, recorded_at=at, feet=feet, inches=inches, engineer_name=name)
     sounding.engineer_title = title
     flags = _rule_flags(sounding)
-    table_gallons = _table_gallons(tank, sounding, flags)
+    table_gallons = _table_gallons(tank, sounding, flags=flags)
     if gallons is None and table_gallons is None:
         return None, "it has no volume and its depth is beyond the table"
     if gallons is None:
@@ -132,7 +134,7 @@ def _rule_flags(sounding):
     return [m for m in found if "calibration table" not in m]  # said once, by _table_gallons
 
 
-def _table_gallons(tank, sounding, flags):
+def _table_gallons(tank, sounding, *, flags):
     """The table's volume at the depth (two decimals), or None with a flag when it has none."""
     version = tank.current_version
     try:

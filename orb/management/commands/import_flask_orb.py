@@ -61,7 +61,7 @@ class Command(BaseCommand):
         try:
             old = self.open_file(options)
             try:
-                outcome = self.run_import(old, options, renderer)
+                outcome = self.run_import(old, options=options, renderer=renderer)
             finally:
                 old.close()
         except SafeMigrateError as exc:
@@ -91,7 +91,7 @@ class Command(BaseCommand):
         except NotAnOldFile as exc:
             raise Refused(str(exc)) from exc
 
-    def run_import(self, old, options, renderer):
+    def run_import(self, old, *, options, renderer):
         if options["append"] and options["interactive"] and not options["dry_run"] and not self.confirm(old.path):
             raise Refused("Import cancelled; nothing was changed.")
         self.importer = GuardedImport(
