@@ -55,6 +55,8 @@ def parse_code(text):
 
 def parse_format(text):
     fmt = (text or "").strip().lower()
+    if not fmt:
+        raise SelectionError("Say which format to write: --format pdf, csv or html.")
     if fmt not in FORMATS:
         raise SelectionError(f"The format {text!r} is not one the book is exported in; use pdf, csv or html.")
     return fmt

@@ -101,7 +101,7 @@ def test_the_whole_book_as_pdf_page_by_page(book, tmp_path):
     out = tmp_path / "book.pdf"
     result = export(book, "--format", "pdf", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    assert f"Wrote the whole book as PDF to {out}" in result.stdout
+    assert f"Wrote the whole book as PDF to {out}: book pages 1 to 4 (" in result.stdout
     assert book.hashes() == before  # an export reads; the record is not touched
 
     texts = [page.extract_text() for page in PdfReader(out).pages]

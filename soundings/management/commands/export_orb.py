@@ -11,6 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from soundings.export import Selection, SelectionError, export, parse_format
 from soundings.export.output import OutputError, check_writable, write_atomically
+from soundings.pages import read_book
 
 
 class Command(BaseCommand):
@@ -35,12 +36,15 @@ class Command(BaseCommand):
             check_writable(options["output"])
         except OutputError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        data = self._export(fmt, selection)
+        data, book = self._export(fmt, selection)
         try:
             write_atomically(options["output"], data)
         except OutputError as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        self.stdout.write(f"Wrote {selection.describe()} as {fmt.upper()} to {options['output']} ({len(data)} bytes).")
+        held = _held(fmt, selection, book)
+        self.stdout.write(
+            f"Wrote {selection.describe()} as {fmt.upper()} to {options['output']}: {held} ({len(data)} bytes)."
+        )
 
     def _export(self, fmt, selection):
         from orb.safemigrate.backends import backend_for
@@ -54,7 +58,8 @@ class Command(BaseCommand):
         if not exists:
             raise CommandError("There is no database yet; run manage.py safe_migrate first.", returncode=2)
         try:
-            data, _content_type = export(fmt, selection)
+            book = read_book(verify=True)
+            data, _content_type = export(fmt, selection, book=book)
         except SelectionError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except DatabaseError as exc:
@@ -62,4 +67,13 @@ class Command(BaseCommand):
                 f"The book could not be read ({exc}); run manage.py safe_migrate --status to see the database's state.",
                 returncode=1,
             ) from exc
-        return data
+        return data, book
+
+
+def _held(fmt, selection, book):
+    """'3 rows', 'book page 2', 'book pages 1 to 4': what the file holds."""
+    if fmt == "csv":
+        rows = len(selection.entries(book))
+        return f"{rows} row{'s' if rows != 1 else ''}"
+    numbers = [page.number for page in selection.pages(book)]
+    return f"book page {numbers[0]}" if len(numbers) == 1 else f"book pages {numbers[0]} to {numbers[-1]}"
