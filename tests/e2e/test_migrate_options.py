@@ -156,6 +156,23 @@ def test_fake_records_a_change_made_by_hand_and_changes_nothing_else(project):
     assert project.run("safe_migrate", "--check", scenario="add_column").returncode == 0
 
 
+def test_fake_of_a_drop_keeps_the_column_and_counts_no_loss(project):
+    # Marking a RemoveField applied leaves the column and its values where they are: the data
+    # check compares the tables as they are, so it finds nothing lost (no --allow-data-loss needed).
+    notes = dbfacts.rows(project.db, "SELECT id, note FROM scenario_reading ORDER BY id")
+    assert any(note for _, note in notes)
+    hashes = project.hashes()
+
+    result = project.run("safe_migrate", "--fake", "--noinput", scenario="remove_column")
+
+    assert_clean(result, 0)
+    assert "scenario.0002_remove_reading_note" in project.applied()
+    assert project.hashes() == hashes
+    assert dbfacts.rows(project.db, "SELECT id, note FROM scenario_reading ORDER BY id") == notes
+    record = project.journal()[-1]
+    assert record["faked"] == ["scenario.0002_remove_reading_note"] and record["allowed_losses"] == []
+
+
 def test_fake_asks_first_before_the_lock_and_the_backup(project):
     applied = project.applied()
 
