@@ -31,10 +31,11 @@ from .saving import store
 PART_II_ITEM = re.compile(r"(?<![\d.])34\.\d")
 
 
-def refusal(job):
-    """One sentence when the book holds signed entries not imported from the Flask tool, else None."""
-    if not job.old.count("orb_entries"):
-        return None
+def refusal(old):
+    """One sentence when ``old`` (the old file) has entries and the book holds signed entries not
+    imported from the Flask tool, else None."""
+    if not old.count("orb_entries"):
+        return None  # nothing goes into the book
     signed = set(OrbEntry._base_manager.filter(state="signed").values_list("pk", flat=True))
     own = signed - provenance.imported_entry_ids()
     if own:
@@ -43,16 +44,19 @@ def refusal(job):
             "would have to go before them, renumbering signed entries (never done); import the old file "
             "into the database before the first entry is signed (see docs/MOVING_FROM_FLASK.md)"
         )
+    result = chain.verify_book()
+    if not result.ok:
+        return (
+            f"the book does not verify ({result.what_differs}), so nothing is appended to it; run manage.py verify_orb"
+        )
     return None
 
 
 def import_entries(job):
-    why = refusal(job)
+    why = refusal(job.old)
     if why:
         raise job.refusal(why)
     result = chain.verify_book()
-    if not result.ok:
-        raise job.refusal(f"the book does not verify ({result.what_differs}); run manage.py verify_orb first")
     job.chain_head, job.sequence = result.head, result.entries
     part_two = []
     for row in job.rows("orb_entries", order_by="entry_date, id"):

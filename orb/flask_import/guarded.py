@@ -87,7 +87,7 @@ class GuardedImport:
                 f"{first.source_sha256[:12]}…, on {first.imported_at:%Y-%m-%d}); to add this file too, run "
                 "again with --append --noinput."
             )
-        why = book.refusal(_Counting(self.old))
+        why = book.refusal(self.old)
         if why:
             raise Refused(why[0].upper() + why[1:] + ". Nothing was changed.")
 
@@ -181,13 +181,6 @@ class GuardedImport:
             f"{earlier.imported_at:%Y-%m-%d %H:%M} (run {earlier.journal_run or earlier.pk}); nothing added."
         )
         return Outcome(state=state, payload={**record, "already_imported": earlier.journal_run})
-
-
-class _Counting:
-    """What ``book.refusal`` reads of a job before there is one: the old file."""
-
-    def __init__(self, old):
-        self.old = old
 
 
 def _sentence(exc):

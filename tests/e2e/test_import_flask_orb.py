@@ -14,7 +14,7 @@ import pytest
 from tests.flask_import import oldschema
 
 from . import dbfacts
-from .conftest import Project, assert_clean
+from .conftest import Gate, Project, assert_clean, finish
 from .pg import PgProject, admin, databases, drop_database
 
 pytestmark = pytest.mark.e2e
@@ -250,3 +250,23 @@ def test_import_on_postgresql(empty_pg, tmp_path):
     record = pg.journal()[-1]
     assert record["mode"] == "import" and record["backup"]["path"] in pg.backups()
     assert pg.rows("SELECT COUNT(*) FROM flaskimport_importedrow")[0][0] == sum(expected.rows.values())
+
+
+def test_refused_while_a_migration_holds_the_lock(project, tmp_path):
+    """safe_migrate's lock: an import never runs beside a migration (nor a migration beside it)."""
+    path, _ = old_file(tmp_path, age="oldest", weeks=6)
+    gate = Gate(tmp_path / "gate")
+    migration = project.popen("safe_migrate", "--noinput", ORB_SCENARIO="slow", **gate.env())
+    try:
+        gate.wait_reached(migration)
+        refused = project.run("import_flask_orb", path, "--noinput", scenario="slow")
+        assert_clean(refused, 3)
+        assert f"pid {migration.pid}" in refused.stderr and "holds the lock" in refused.stderr
+        assert project.journal()[-1]["mode"] == "import" and project.journal()[-1]["outcome"] == "refused"
+    finally:
+        gate.release()
+        out, err = finish(migration)
+    assert migration.returncode == 0, err
+    assert dbfacts.count(project.db, "flaskimport_importedrow") == 0
+    assert_clean(project.run("import_flask_orb", path, "--noinput", scenario="slow"), 0)
+    assert project.run("verify_orb").returncode == 0
