@@ -270,3 +270,22 @@ def test_refused_while_a_migration_holds_the_lock(project, tmp_path):
     assert dbfacts.count(project.db, "flaskimport_importedrow") == 0
     assert_clean(project.run("import_flask_orb", path, "--noinput", scenario="slow"), 0)
     assert project.run("verify_orb").returncode == 0
+
+
+def test_a_newer_copy_appended_adds_only_the_rows_it_did_not_have(target, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    older, _ = old_file(tmp_path / "a", age="oldest", weeks=6, awkward=False)
+    newer, expected = old_file(tmp_path / "b", age="oldest", weeks=8, awkward=False)
+    assert_clean(target.run("import_flask_orb", older, "--noinput"), 0)
+    document = run_json(target, "import_flask_orb", newer, "--append", "--noinput")
+    soundings = document["report"]["tables"]["weekly_soundings"]
+    assert (soundings["imported"], soundings["skipped"]) == (2, 6)
+    assert all("already imported" in r["reason"] for r in soundings["reasons"])
+    assert dbfacts.count(target.db, "soundings_weeklysounding") == 16
+    assert dbfacts.count(target.db, "soundings_orbentry") == expected.rows["orb_entries"] == 16
+    # The new entries point at the new soundings; the book verifies and is numbered 1..16.
+    linked = dbfacts.rows(target.db, "SELECT COUNT(*) FROM soundings_orbentry WHERE sounding_id IS NOT NULL")
+    assert linked == [(16,)]
+    assert dbfacts.rows(target.db, "SELECT MIN(sequence), MAX(sequence) FROM soundings_orbentry") == [(1, 16)]
+    assert target.run("verify_orb").returncode == 0
