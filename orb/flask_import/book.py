@@ -106,7 +106,11 @@ def _entry(job, row):
 def _sounding_for(job, row, *, code):
     """The new sounding of the tank whose ORB code is the entry's (C: the sludge tank, I: the
     bilge holding tank) made from the old sounding the entry points at, if any."""
-    old_id = values.integer(row.old_values.get("sounding_id")) if row.old_values.get("sounding_id") else None
+    try:
+        old_id = values.integer(row.old_values.get("sounding_id"))
+    except values.BadValue as exc:
+        row.flag(f"its sounding_id {exc}; not linked to a sounding")
+        return None
     if old_id is None:
         return None
     made = job.mapped("weekly_soundings", old_id) or []

@@ -79,7 +79,11 @@ def import_tickets(job):
             continue
         flags = problems(ticket, exclude=("consumption_gallons",))
         ticket.consumption_gallons = ticket.meter_end - ticket.meter_start
-        old = values.decimal(row.old_values["consumption_gallons"], places=1)
+        try:
+            old = values.decimal(row.old_values["consumption_gallons"], places=1)
+        except values.BadValue as exc:
+            old = None
+            flags.append(f"the old consumption {exc}; end minus start is stored")
         if old is not None and old != ticket.consumption_gallons:
             flags.append(
                 f"the old tool recorded {old} gal burned; end minus start is {ticket.consumption_gallons} gal, "

@@ -75,7 +75,11 @@ def import_tank_soundings(job):
     totals = {}
     for row in job.rows("fuel_tank_soundings", order_by="hitch_id, id"):
         v = row.old_values
-        hitch = (job.mapped("hitch_records", values.integer(v["hitch_id"])) or [None])[0]
+        try:
+            hitch = (job.mapped("hitch_records", values.integer(v["hitch_id"])) or [None])[0]
+        except values.BadValue as exc:
+            row.skip(f"its hitch_id {exc}")
+            continue
         if not isinstance(hitch, HitchRecord):
             row.skip(f"its hitch record (old id {v['hitch_id']}) was not imported with this file")
             continue

@@ -171,6 +171,11 @@ class Writer:
         self.expected.mark("flagged", "weekly_soundings", 4)  # no rank: the model's rule, flagged
         soundings[4].update(tank_17s_gallons="", tank_17s_m3=None)  # no volume: the table's is stored, flagged
         self.expected.mark("flagged", "weekly_soundings", 5)
+        if len(soundings) >= 8:  # a time nobody can read: the row is skipped, its entries lose their link
+            soundings[6]["recorded_at"] = "07/02/2022 8am"
+            self.expected.mark("skipped", "weekly_soundings", 7)
+            for entry_id in (13, 14):
+                self.expected.mark("flagged", "orb_entries", entry_id)
         extra = dict(soundings[5], id=len(soundings) + 1)  # a second sounding on a day: ad-hoc, flagged
         extra["recorded_at"] = soundings[5]["recorded_at"].replace("08:00:00", "15:30:00")
         soundings.append(extra)
@@ -220,6 +225,10 @@ class Writer:
         tickets[3].update(meter_end=tickets[3]["meter_start"] - 50)  # end below start: refused, skipped
         self.expected.mark("skipped", "daily_fuel_tickets", 4)
         self.expected.mark("flagged", "daily_fuel_tickets", 5)  # its start is not the (skipped) previous end
+        if len(tickets) >= 14:  # a reading nobody can read: skipped; the next start is not its predecessor's end
+            tickets[11].update(meter_start="n/a")
+            self.expected.mark("skipped", "daily_fuel_tickets", 12)
+            self.expected.mark("flagged", "daily_fuel_tickets", 13)
         tickets[6].update(service_tank_pair="#13 P/S", consumption_gallons=tickets[6]["consumption_gallons"] + 5)
         self.expected.mark("flagged", "daily_fuel_tickets", 7)  # old consumption differs from end - start
         extra = dict(tickets[8], id=len(tickets) + 1, meter_start=tickets[8]["meter_end"],
