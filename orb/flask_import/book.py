@@ -77,10 +77,10 @@ def import_entries(job):
 def _entry(job, row):
     v = row.old_values
     try:
-        day, created = values.day(v["entry_date"]), values.instant(v["created_at"])
-        code, text = values.text(v["code"]), values.text(v["entry_text"])
+        day, created = values.column(v, "entry_date", values.day), values.column(v, "created_at", values.instant)
+        code, text = values.column(v, "code", values.text), values.column(v, "entry_text", values.text)
     except values.BadValue as exc:
-        row.skip(f"a value {exc}")
+        row.skip(str(exc))
         return None
     if day is None:
         row.skip("it has no entry_date; an entry cannot be placed in the book without its date")
@@ -107,9 +107,9 @@ def _sounding_for(job, row, *, code):
     """The new sounding of the tank whose ORB code is the entry's (C: the sludge tank, I: the
     bilge holding tank) made from the old sounding the entry points at, if any."""
     try:
-        old_id = values.integer(row.old_values.get("sounding_id"))
+        old_id = values.column(row.old_values, "sounding_id", values.integer)
     except values.BadValue as exc:
-        row.flag(f"its sounding_id {exc}; not linked to a sounding")
+        row.flag(f"{exc}; not linked to a sounding")
         return None
     if old_id is None:
         return None

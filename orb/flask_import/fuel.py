@@ -41,11 +41,14 @@ def import_pairs(job):
 def _pair(row):
     v = row.old_values
     try:
-        label = values.text(v["tank_pair"]).strip()
-        activated, deactivated = values.instant(v["activated_at"]), values.instant(v["deactivated_at"])
-        notes = values.text(v["notes"])
+        label = values.column(v, "tank_pair", values.text).strip()
+        activated, deactivated = (
+            values.column(v, "activated_at", values.instant),
+            values.column(v, "deactivated_at", values.instant),
+        )
+        notes = values.column(v, "notes", values.text)
     except values.BadValue as exc:
-        row.skip(f"a value {exc}")
+        row.skip(str(exc))
         return None
     if not label or activated is None:
         row.skip("it has no tank pair or no activation time")
@@ -80,10 +83,10 @@ def import_tickets(job):
         flags = problems(ticket, exclude=("consumption_gallons",))
         ticket.consumption_gallons = ticket.meter_end - ticket.meter_start
         try:
-            old = values.decimal(row.old_values["consumption_gallons"], places=1)
+            old = values.column(row.old_values, "consumption_gallons", values.decimal, places=1)
         except values.BadValue as exc:
             old = None
-            flags.append(f"the old consumption {exc}; end minus start is stored")
+            flags.append(f"{exc}; end minus start is stored")
         if old is not None and old != ticket.consumption_gallons:
             flags.append(
                 f"the old tool recorded {old} gal burned; end minus start is {ticket.consumption_gallons} gal, "
@@ -100,15 +103,18 @@ def import_tickets(job):
 def _ticket(job, row, *, pairs):
     v = row.old_values
     try:
-        day = values.day(v["ticket_date"])
-        start, end = values.decimal(v["meter_start"], places=1), values.decimal(v["meter_end"], places=1)
+        day = values.column(v, "ticket_date", values.day)
+        start, end = (
+            values.column(v, "meter_start", values.decimal, places=1),
+            values.column(v, "meter_end", values.decimal, places=1),
+        )
         label, name, notes = (
-            values.text(v["service_tank_pair"]).strip(),
-            values.text(v["engineer_name"]),
-            values.text(v["notes"]),
+            values.column(v, "service_tank_pair", values.text).strip(),
+            values.column(v, "engineer_name", values.text),
+            values.column(v, "notes", values.text),
         )
     except values.BadValue as exc:
-        row.skip(f"a value {exc}")
+        row.skip(str(exc))
         return None
     if day is None or start is None or end is None:
         row.skip("it has no date, meter start or meter end")

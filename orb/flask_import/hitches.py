@@ -38,16 +38,18 @@ WHOLE = ("draft_forward_feet", "draft_forward_inches", "draft_aft_feet", "draft_
 def _hitch(row):
     v = row.old_values
     try:
-        fields = {name: values.decimal(v[name], places=1) for name in DECIMALS}
-        fields.update({name: values.integer(v[name]) for name in WHOLE})
+        fields = {name: values.column(v, name, values.decimal, places=1) for name in DECIMALS}
+        fields.update({name: values.column(v, name, values.integer) for name in WHOLE})
         fields.update(
-            date=values.day(v["date"]),
-            end_date=values.day(v["end_date"]),
-            is_start=bool(values.boolean(v["is_start"])),
-            **{name: values.text(v[name]) for name in ("vessel", "location", "charter", "engineer_name")},
+            date=values.column(v, "date", values.day),
+            end_date=values.column(v, "end_date", values.day),
+            is_start=bool(values.column(v, "is_start", values.boolean)),
+            **{
+                name: values.column(v, name, values.text) for name in ("vessel", "location", "charter", "engineer_name")
+            },
         )
     except values.BadValue as exc:
-        row.skip(f"a value {exc}")
+        row.skip(str(exc))
         return None
     if fields["date"] is None or fields["total_fuel_gallons"] is None:
         row.skip("it has no date or no total fuel on board, which a baseline needs")
@@ -76,9 +78,9 @@ def import_tank_soundings(job):
     for row in job.rows("fuel_tank_soundings", order_by="hitch_id, id"):
         v = row.old_values
         try:
-            hitch = (job.mapped("hitch_records", values.integer(v["hitch_id"])) or [None])[0]
+            hitch = (job.mapped("hitch_records", values.column(v, "hitch_id", values.integer)) or [None])[0]
         except values.BadValue as exc:
-            row.skip(f"its hitch_id {exc}")
+            row.skip(str(exc))
             continue
         if not isinstance(hitch, HitchRecord):
             row.skip(f"its hitch record (old id {v['hitch_id']}) was not imported with this file")
@@ -92,7 +94,7 @@ def import_tank_soundings(job):
             continue
         for flag in problems(sounding):
             row.flag(flag)
-        if not values.text(v["water_present"]).strip():
+        if not values.column(v, "water_present", values.text).strip():
             row.flag("water present is empty in the old file; stored as the form's default, None")
         totals[hitch.pk] = totals.get(hitch.pk, Decimal(0)) + sounding.gallons
     for pk, total in totals.items():
@@ -107,16 +109,16 @@ def _tank_sounding(row, hitch):
     try:
         sounding = FuelTankSounding(
             hitch=hitch,
-            tank_number=values.text(v["tank_number"]).strip(),
-            side=values.text(v["side"]).strip(),
-            is_day_tank=bool(values.boolean(v["is_day_tank"])),
-            feet=values.integer(v["sounding_feet"]),
-            inches=values.integer(v["sounding_inches"]),
-            water_present=values.text(v["water_present"]).strip() or FuelTankSounding.Water.NONE,
-            gallons=values.decimal(v["gallons"], places=1),
+            tank_number=values.column(v, "tank_number", values.text).strip(),
+            side=values.column(v, "side", values.text).strip(),
+            is_day_tank=bool(values.column(v, "is_day_tank", values.boolean)),
+            feet=values.column(v, "sounding_feet", values.integer),
+            inches=values.column(v, "sounding_inches", values.integer),
+            water_present=values.column(v, "water_present", values.text).strip() or FuelTankSounding.Water.NONE,
+            gallons=values.column(v, "gallons", values.decimal, places=1),
         )
     except values.BadValue as exc:
-        row.skip(f"a value {exc}")
+        row.skip(str(exc))
         return None
     if sounding.feet is None or sounding.inches is None or sounding.gallons is None:
         row.skip("it has no depth or no gallons")

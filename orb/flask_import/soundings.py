@@ -57,10 +57,13 @@ def import_weekly_soundings(job):
     for row in job.rows("weekly_soundings"):
         v = row.old_values
         try:
-            recorded_at = values.instant(v["recorded_at"])
-            name, title = values.text(v["engineer_name"]), values.text(v["engineer_title"])
+            recorded_at = values.column(v, "recorded_at", values.instant)
+            name, title = (
+                values.column(v, "engineer_name", values.text),
+                values.column(v, "engineer_title", values.text),
+            )
         except values.BadValue as exc:
-            row.skip(f"recorded_at or engineer {exc}")
+            row.skip(str(exc))
             continue
         if recorded_at is None:
             row.skip("it has no recorded_at; a sounding without a time cannot be placed in the record")
@@ -82,9 +85,12 @@ def import_weekly_soundings(job):
 
 
 def _read_tank(v, prefix):
-    feet, inches = values.integer(v[f"{prefix}_feet"]), values.integer(v[f"{prefix}_inches"])
-    gallons = values.decimal(v[f"{prefix}_gallons"], places=2)
-    m3 = values.decimal(v[f"{prefix}_m3"], places=4)
+    feet, inches = (
+        values.column(v, f"{prefix}_feet", values.integer),
+        values.column(v, f"{prefix}_inches", values.integer),
+    )
+    gallons = values.column(v, f"{prefix}_gallons", values.decimal, places=2)
+    m3 = values.column(v, f"{prefix}_m3", values.decimal, places=4)
     return feet, inches, gallons, m3
 
 
@@ -93,7 +99,7 @@ def _tank_sounding(job, row, *, designation, prefix, at, name, title):
     try:
         feet, inches, gallons, m3 = _read_tank(row.old_values, prefix)
     except values.BadValue as exc:
-        return None, f"a value {exc}"
+        return None, str(exc)
     if feet is None and inches is None and gallons is None:
         return None, None
     if feet is None or inches is None:

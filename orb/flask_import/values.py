@@ -23,6 +23,14 @@ class BadValue(ValueError):
     """A stored value that cannot be read as its column's type (the message is a phrase)."""
 
 
+def column(row, name, reader, **options):
+    """``reader(row[name], **options)``; a BadValue names the column ("recorded_at: '…' is not …")."""
+    try:
+        return reader(row[name], **options)
+    except BadValue as exc:
+        raise BadValue(f"{name}: {exc}") from None
+
+
 def is_empty(value):
     return value is None or (isinstance(value, str) and not value.strip())
 

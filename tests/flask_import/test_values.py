@@ -72,3 +72,9 @@ def test_text_and_booleans():
     assert values.boolean(1) is True and values.boolean("0") is False and values.boolean(None) is None
     with pytest.raises(values.BadValue):
         values.boolean("maybe")
+
+
+def test_a_bad_value_names_its_column():
+    with pytest.raises(values.BadValue, match=r"^recorded_at: '07/02/2022 8am' is not a date and time"):
+        values.column({"recorded_at": "07/02/2022 8am"}, "recorded_at", values.instant)
+    assert values.column({"meter_start": 1606.9999999}, "meter_start", values.decimal, places=1) == Decimal("1607.0")
