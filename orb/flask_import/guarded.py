@@ -16,13 +16,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 from orb.safemigrate import backup as backups
 from orb.safemigrate import checks
-from orb.safemigrate.backends import backend_for
 from orb.safemigrate.drift import key_name
+from orb.safemigrate.engine import Engine
 from orb.safemigrate.errors import MigrationFailed, Refused
-from orb.safemigrate.events import Reporter
-from orb.safemigrate.journal import Journal, recorded_checksums, who
+from orb.safemigrate.journal import recorded_checksums, who
 from orb.safemigrate.outcome import Outcome
-from orb.safemigrate.run import Run
 
 from . import book, importer, provenance
 from .report import ImportReport
@@ -38,13 +36,12 @@ class GuardedImport:
     def __init__(self, *, connection, old, backup_dir=None, progress=None):
         self.connection = connection
         self.old = old
-        self.backend = backend_for(connection, backup_dir=backup_dir)
-        self.journal = Journal(self.backend.journal_path)
-        self.report = Reporter(progress)
+        self.engine = Engine(connection=connection, backup_dir=backup_dir, progress=progress, interactive=False)
+        self.backend, self.journal, self.report = self.engine.backend, self.engine.journal, self.engine.report
         self.run = None
 
     def execute(self, *, dry_run, append):
-        run = self.run = Run(mode=MODE, backend=self.backend, journal=self.journal, report=self.report)
+        run = self.run = self.engine.new_run(MODE)
         run.extra = {"source": self.old.path, "source_sha256": self.old.sha256, "dry_run": dry_run}
         with run.journaled(
             state_if_stopped=DRY_RUN_STATE if dry_run else None, state_if_unexpected=lambda r: ROLLED_BACK
@@ -59,20 +56,14 @@ class GuardedImport:
                 self._back_up(run)
             job = self._import(run, dry_run=dry_run, append=append)
             if not dry_run:
-                self._verify(run)
+                self.engine.verify_committed(run)
             return self._done(run, job, dry_run=dry_run)
 
     # --- before the transaction ------------------------------------------------------------
     def _check_database(self, run):
         if not self.backend.exists():
             raise Refused(f"There is no database {self.backend.label} yet; run `manage.py safe_migrate` first.")
-        with run.stage("quick_check", "Checking the database"):
-            problems = self.backend.quick_check()
-        if problems:
-            raise Refused(
-                f"The database {self.backend.label} failed its integrity check ({problems[0]}); nothing was "
-                "changed. Restore a backup with `safe_migrate --restore` (see docs/DATABASE_MIGRATIONS.md)."
-            )
+        self.engine.check_database(run)
         executor = MigrationExecutor(self.connection)
         run.applied_before = sorted(key_name(k) for k in executor.loader.applied_migrations)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
@@ -140,20 +131,6 @@ class GuardedImport:
                 f"finished; see `safe_migrate --history` (backup {run.backup.path})."
             )
         return job
-
-    # --- after COMMIT --------------------------------------------------------------------------
-    def _verify(self, run):
-        with run.stage("verify", "Verifying the database after commit"):
-            problems = self.backend.quick_check() + self.backend.foreign_key_problems()
-        if problems:
-            self.report.warning(f"Restoring the database from {run.backup.path}.")
-            self.backend.restore_from(run.backup.path, report=self.report)
-            run.committed_state = None
-            raise MigrationFailed(
-                f"The database failed its integrity check after the import ({problems[0]}); it was restored "
-                f"from {run.backup.path}.",
-                state=f"Database restored from {run.backup.path}.",
-            )
 
     def _done(self, run, job, *, dry_run):
         report = job.report

@@ -732,6 +732,14 @@ class Engine:
             summary=lines,
         )
 
+    # --- steps other guarded runs reuse ----------------------------------------------------
+    # A change of the data guarded like a migration (manage.py import_flask_orb, orb.flask_import
+    # .guarded) runs as a Run of its own mode, checks the database first and verifies it after its
+    # commit exactly as the applying modes do (restoring the run's backup when that fails).
+    new_run = _new_run
+    check_database = _check_database
+    verify_committed = _verify
+
 
 def _targets_before(undone, graph):
     """Per app the undone run touched, the leaves of what was applied before it (or zero)."""
