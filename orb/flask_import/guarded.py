@@ -6,7 +6,8 @@ what this database already holds (the same file: nothing to add; another file: r
 --append; a book with entries made here: refused) -> disk -> a verified backup, journaled like
 safe_migrate's (``--list-backups``/``--restore`` see it) -> the import in ONE transaction, with
 the checks before COMMIT (rows per table match the report, integrity, foreign keys, the hash
-chain) -> COMMIT (a dry run rolls back, and takes no backup since nothing is committed) ->
+chain) -> COMMIT (a dry run does all of it on safe_migrate's rehearsal copy of the database and rolls
+back; it takes no backup, since nothing is committed) ->
 integrity and foreign keys on the committed database (restored from the backup if they fail)
 -> one journal record, mode "import" (``safe_migrate --history``).
 """
@@ -52,12 +53,12 @@ class GuardedImport:
             if earlier is not None:
                 return self._already_imported(run, earlier)
             self._refuse_what_cannot_go(append=append)
-            if not dry_run:
-                self._back_up(run)
-            job = self._import(run, dry_run=dry_run, append=append)
-            if not dry_run:
-                self.engine.verify_committed(run)
-            return self._done(run, job, dry_run=dry_run)
+            if dry_run:
+                return self._done(run, self._rehearse(run, append=append), dry_run=True)
+            self._back_up(run)
+            job = self._import(run, dry_run=False, append=append)
+            self.engine.verify_committed(run)
+            return self._done(run, job, dry_run=False)
 
     # --- before the transaction ------------------------------------------------------------
     def _check_database(self, run):
@@ -95,6 +96,20 @@ class GuardedImport:
                 report=self.report,
             )
         self.report.note(f"Backup: {run.backup.path} (sha256 {run.backup.sha256[:12]}…)")
+
+    def _rehearse(self, run, *, append):
+        """A dry run: the whole import and its checks on safe_migrate's rehearsal copy of the
+        database, rolled back, and the copy dropped (also after a failure). The real database is
+        only read, so the web app keeps writing to it meanwhile."""
+        with run.stage("disk", "Checking free disk space"):
+            self.backend.check_space(rewritten_tables=[], rehearse=True, backup=False)
+        self.report.emit("heading", "Rehearsal on a copy of the database:")
+        target = self.backend.make_rehearsal_copy(report=self.report)
+        try:
+            with self.backend.pointed_at(target):
+                return self._import(run, dry_run=True, append=append)
+        finally:
+            self.backend.drop_rehearsal_copy(target)
 
     # --- the transaction ---------------------------------------------------------------------
     def _import(self, run, *, dry_run, append):

@@ -164,6 +164,7 @@ def test_a_dry_run_changes_nothing_and_a_second_run_adds_nothing(target, tmp_pat
     assert last.startswith("Database unchanged (dry run)")
     assert sha256(target.db) == before_db and sha256(path) == before_old
     assert target.backups() == []  # nothing committed, nothing to back up
+    assert not list(Path(target.dir).glob("orb.db.rehearsal-*"))  # the copy it ran on is gone
     assert target.journal()[-1]["outcome"] == "rehearsed"
 
     assert_clean(target.run("import_flask_orb", path, "--noinput"), 0)
@@ -242,13 +243,17 @@ def empty_pg(tmp_path):
 def test_import_on_postgresql(empty_pg, tmp_path):
     pg = empty_pg
     path, expected = old_file(tmp_path, age="latest")
+    hashes, backups = pg.hashes(), pg.backups()
+    rehearsed = run_json(pg, "import_flask_orb", path, "--dry-run")
+    assert rehearsed["outcome"] == "rehearsed" and rehearsed["report"]["totals"]["read"] == sum(expected.rows.values())
+    assert pg.hashes() == hashes and pg.scratch() == [] and pg.backups() == backups
     assert_matches(run_json(pg, "import_flask_orb", path, "--noinput")["report"], expected)
     entries = pg.rows("SELECT COUNT(*) FROM soundings_orbentry WHERE legacy AND state = 'signed'")[0][0]
     imported = len([1 for e in expected.entry_texts if e[0] not in expected.skipped.get("orb_entries", set())])
     assert entries == imported
     assert pg.run("verify_orb").returncode == 0
     record = pg.journal()[-1]
-    assert record["mode"] == "import" and record["backup"]["path"] in pg.backups()
+    assert record["mode"] == "import" and pg.backups() == sorted([*backups, record["backup"]["path"]])
     assert pg.rows("SELECT COUNT(*) FROM flaskimport_importedrow")[0][0] == sum(expected.rows.values())
 
 
