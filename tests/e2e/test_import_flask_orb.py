@@ -294,3 +294,17 @@ def test_a_newer_copy_appended_adds_only_the_rows_it_did_not_have(target, tmp_pa
     assert linked == [(16,)]
     assert dbfacts.rows(target.db, "SELECT MIN(sequence), MAX(sequence) FROM soundings_orbentry") == [(1, 16)]
     assert target.run("verify_orb").returncode == 0
+
+
+def test_rows_the_import_did_not_write_fail_the_check_and_everything_rolls_back(target, tmp_path):
+    """The check before COMMIT: a handler that writes behind the import's back (test app
+    stray_writer) makes the counts differ from the report; the import rolls back, exit 1."""
+    path, _ = old_file(tmp_path, age="oldest", weeks=6)
+    hashes = target.hashes()
+    result = target.run("import_flask_orb", path, "--noinput", ORB_EXTRA_APPS="tests.flask_import.stray_writer")
+    last = assert_clean(result, 1)
+    assert last == "Database unchanged (the transaction was rolled back)."
+    assert "new rows but the import wrote 0" in result.stderr
+    assert target.hashes() == hashes
+    record = target.journal()[-1]
+    assert record["mode"] == "import" and record["outcome"] == "failed"
