@@ -308,3 +308,15 @@ def test_rows_the_import_did_not_write_fail_the_check_and_everything_rolls_back(
     assert target.hashes() == hashes
     record = target.journal()[-1]
     assert record["mode"] == "import" and record["outcome"] == "failed"
+
+
+def test_undoing_an_import_is_a_restore_of_its_backup_that_asks_for_allow_data_loss(target, tmp_path):
+    path, _ = old_file(tmp_path, age="oldest", weeks=6)
+    before = target.hashes()
+    assert_clean(target.run("import_flask_orb", path, "--noinput"), 0)
+    backup = target.journal()[-1]["backup"]["path"]
+    refused = target.run("safe_migrate", "--restore", backup, "--noinput")
+    assert_clean(refused, 3)
+    assert "signed ORB entry 1" in refused.stderr
+    assert_clean(target.run("safe_migrate", "--restore", backup, "--noinput", "--allow-data-loss"), 0)
+    assert target.hashes() == before
