@@ -7,13 +7,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-
 pytestmark = pytest.mark.e2e
 
 
 def assert_clean(result, code):
     assert result.returncode == code, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
+
 
 SEED = """
 from datetime import date, timedelta
@@ -24,7 +24,9 @@ today = timezone.localdate()
 opening = HitchRecord(vessel="MV Test", date=today - timedelta(days=20), total_fuel_gallons=Decimal("9000.0"),
                       engineer_name="R. Jones", location="Port Fourchon")
 opening.save()
-FuelTankSounding.objects.create(hitch=opening, tank_number="13", side="port", feet=3, inches=0, gallons=Decimal("9000.0"))
+FuelTankSounding.objects.create(
+    hitch=opening, tank_number="13", side="port", feet=3, inches=0, gallons=Decimal("9000.0")
+)
 start = DailyFuelTicket.next_meter_start() or Decimal("1000.0")
 for n in range(5):
     end = start + Decimal("400.5")
@@ -34,7 +36,9 @@ for n in range(5):
 closing = HitchRecord(vessel="MV Test", date=today - timedelta(days=5), total_fuel_gallons=Decimal("6900.0"),
                       engineer_name="R. Jones")
 closing.save()
-FuelTankSounding.objects.create(hitch=closing, tank_number="13", side="port", feet=2, inches=0, gallons=Decimal("6900.0"))
+FuelTankSounding.objects.create(
+    hitch=closing, tank_number="13", side="port", feet=2, inches=0, gallons=Decimal("6900.0")
+)
 print(opening.pk)
 """
 
@@ -63,7 +67,7 @@ def test_the_handover_package_of_a_closed_hitch(project, tmp_path):
     assert figures["Discrepancy"] == pytest.approx(-1.4)
     tickets = list(book["Fuel tickets"].iter_rows(min_row=2, values_only=True))
     assert len(tickets) == 5
-    assert tickets[0][6] == "'=HYPERLINK(\"x\")"  # shown, never run
+    assert tickets[0][6] == '\'=HYPERLINK("x")'  # shown, never run
 
 
 def test_an_unknown_hitch_and_a_missing_folder_are_one_sentence(project, tmp_path):
