@@ -128,10 +128,41 @@ class CalibrationVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         return obj.sha256[:12]
 
 
-class OrbEntryInline(ViewOnlyMixin, admin.TabularInline):
+class BookColumns:
+    """The entry as every view of the book shows it: the ship's date as dd-MON-yyyy, the record
+    struck through once corrected, and the signature line with its date (DOMAIN.md)."""
+
+    @admin.display(description="date", ordering="entry_date")
+    def book_date(self, obj):
+        from orb.shiptime import format_ship_date
+
+        # One line: a dd-MON-yyyy date must not wrap at its hyphens in a narrow column.
+        return (
+            format_html('<span style="white-space:nowrap">{}</span>', format_ship_date(obj.entry_date))
+            if obj.entry_date
+            else ""
+        )
+
+    @admin.display(description="record of operations")
+    def record(self, obj):
+        corrected = getattr(obj, "_corrected", None)
+        if corrected is None:
+            corrected = obj.is_corrected
+        if corrected:
+            return format_html('<del class="corrected">{}</del>', obj.text)
+        if obj.corrects_id:
+            return format_html("{} <em>(corrects entry {}: {})</em>", obj.text, obj.corrects_id, obj.correction_reason)
+        return obj.text
+
+    @admin.display(description="signature")
+    def signature(self, obj):
+        return obj.signature_line
+
+
+class OrbEntryInline(BookColumns, ViewOnlyMixin, admin.TabularInline):
     model = OrbEntry
     extra = 0
-    fields = ["sequence", "entry_date", "code", "item", "text", "state", "signer_name", "signer_rank", "created_at"]
+    fields = ["sequence", "book_date", "code", "item", "record", "state", "signature"]
     readonly_fields = fields
     can_delete = False
 
@@ -237,7 +268,7 @@ __all__ = ["admin_disposals"]  # registers the sludge disposal admin
 
 
 @admin.register(OrbEntry)
-class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
+class OrbEntryAdmin(BookColumns, AuditsDeniedMixin, admin.ModelAdmin):
     """Drafts are added (remarks), changed and discarded here; signing, the Chief Engineer's
     review and corrections have their own pages, each asking for the user's password."""
 
@@ -291,36 +322,10 @@ class OrbEntryAdmin(AuditsDeniedMixin, admin.ModelAdmin):
         corrected = OrbEntry._base_manager.filter(corrects=OuterRef("pk"), state="signed")
         return super().get_queryset(request).annotate(_corrected=Exists(corrected))
 
-    @admin.display(description="date", ordering="entry_date")
-    def book_date(self, obj):
-        from orb.shiptime import format_ship_date
-
-        # One line: a dd-MON-yyyy date must not wrap at its hyphens in a narrow column.
-        return (
-            format_html('<span style="white-space:nowrap">{}</span>', format_ship_date(obj.entry_date))
-            if obj.entry_date
-            else ""
-        )
-
     @admin.display(description="code", ordering="code")
     def code_letter(self, obj):
         """The letter, as the book prints it (the filter beside the list names each code)."""
         return obj.code
-
-    @admin.display(description="record of operations")
-    def record(self, obj):
-        corrected = getattr(obj, "_corrected", None)
-        if corrected is None:
-            corrected = obj.is_corrected
-        if corrected:
-            return format_html('<del class="corrected">{}</del>', obj.text)
-        if obj.corrects_id:
-            return format_html("{} <em>(corrects entry {}: {})</em>", obj.text, obj.corrects_id, obj.correction_reason)
-        return obj.text
-
-    @admin.display(description="signature")
-    def signature(self, obj):
-        return obj.signature_line
 
     def get_fields(self, request, obj=None):
         return self.signed_fields if obj is not None and obj.is_signed else self.fields

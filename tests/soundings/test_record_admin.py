@@ -92,3 +92,15 @@ def test_a_corrected_entry_is_struck_through_on_its_own_page(client, officer, dr
     client.force_login(officer)
     page = client.get(url("orbentry_change", draft.pk)).content.decode()
     assert '<del class="corrected">17S Dirty Oil Tank</del>' in page and "signed: J. Smith" in page
+
+
+def test_the_sounding_page_shows_its_entries_as_the_book_does(client, officer, draft):
+    """Every view of the book (DOMAIN.md): the ship's date as dd-MON-yyyy, the signature line with
+    its date, and a corrected entry struck through; here the weekly sounding's page."""
+    sign_all([draft], officer)
+    draft.correct(user=officer, password=PASSWORD, text="17P Oily Water Tank", reason="wrong tank")
+    client.force_login(officer)
+    page = client.get(url("weeklysounding_change", draft.sounding_id)).content.decode()
+    assert "16-MAR-2025</span>" in page
+    assert f'<del class="corrected">{draft.text}</del>' in page
+    assert "signed: J. Smith, 2nd Engineer, " in page
