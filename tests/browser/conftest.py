@@ -90,7 +90,9 @@ def server(tmp_path_factory):
         process.stdout.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs one instance per thread at a time, and
+# tests/e2e/test_browser_login.py starts its own after these tests in the same process.
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is not installed: apt-get install -y chromium (.ci/run does it)")
