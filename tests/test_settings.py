@@ -170,9 +170,10 @@ def requirement_names(path):
 
 def test_production_requirements_hold_only_what_production_needs():
     runtime = requirement_names("requirements.txt")
-    # gunicorn, whitenoise: the production server (make serve); fpdf2: the book as PDF; openpyxl: the handover workbook.
+    # gunicorn, whitenoise: the production server (make serve); fpdf2: the book as PDF; openpyxl: the handover
+    # workbook; pypdf: joins the handover's forms into one PDF.
     production = {"django", "dj-database-url", "psycopg", "django-axes", "django-extensions", "pytest-django"}
-    assert set(runtime) == production | {"gunicorn", "whitenoise", "fpdf2", "openpyxl"}
+    assert set(runtime) == production | {"gunicorn", "whitenoise", "fpdf2", "openpyxl", "pypdf"}
     dev_lines = [
         line.strip()
         for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
