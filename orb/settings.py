@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "orb",
     "soundings",
     "fueltickets",
-    "flaskimport",
+    "orb.flask_import",
 ]
 if DEBUG:
     # Development helpers only: reset_db and friends must not be one typo away on a ship.

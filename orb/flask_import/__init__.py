@@ -11,6 +11,9 @@ One module per concern:
 - ``importer``    the tables in order, inside the caller's transaction, and the check before COMMIT
 - ``guarded``     the run guarded like a migration: safe_migrate's lock, backup, journal
 
+The package is also the Django app (label ``flaskimport``) of the import record: ``models`` holds
+``ImportRun`` and ``ImportedRow``, shown view-only by ``admin``.
+
 The command (orb/management/commands/import_flask_orb.py) parses arguments and renders progress.
 docs/MOVING_FROM_FLASK.md is the operator's page.
 """

@@ -11,7 +11,7 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from flaskimport.models import ImportedRow, ImportRun
+from orb.flask_import.models import ImportedRow, ImportRun
 
 
 def old_values_json(values):
