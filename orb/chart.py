@@ -1,66 +1,44 @@
-"""Geometry of the daily-consumption bar chart, drawn as inline SVG by the template."""
+"""Geometry of the dashboard's charts (daily-consumption bars, levels as lines), drawn as inline SVG
+by the templates orb/dashboard.html and orb/line_chart.html."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from soundings.units import MONTHS
 
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    value: Decimal
-    show_label: bool
+TOP, BOTTOM = 12, 28  # room above the plot, and below it for the day labels
 
 
 @dataclass
-class BarChart:
+class Frame:
+    """The plot area and its value axis, shared by both kinds of chart."""
+
     width: int
     height: int
     top: int
-    bottom: int
+    bottom: int  # the y of the plot's base line
     left: int
-    maximum: Decimal
-    bars: list
+    maximum: Decimal  # the axis maximum, a round number at or above the largest value
     gridlines: list  # [(y, label)]
 
+    def y_of(self, value):
+        plot_h = self.bottom - self.top
+        return round(self.bottom - float(value) / float(self.maximum) * plot_h, 2)
 
-def bar_chart(*, series, width=720, height=240):
-    """`series` is [(date, gallons)], oldest first."""
-    left, top, bottom = 56, 12, 28
-    plot_h = height - top - bottom
-    maximum = max((v for _, v in series), default=Decimal("0"))
-    scale_max = _nice_ceiling(maximum)
-    slot = (width - left - 8) / max(len(series), 1)
-    bars, every = [], max(len(series) // 6, 1)
-    for index, (day, value) in enumerate(series):
-        h = float(value) / float(scale_max) * plot_h if scale_max else 0.0
-        bars.append(
-            Bar(
-                x=round(left + index * slot + slot * 0.15, 2),
-                y=round(top + plot_h - h, 2),
-                width=round(slot * 0.7, 2),
-                height=round(h, 2),
-                label=f"{day.day:02d}-{MONTHS[day.month - 1]}",
-                value=value,
-                show_label=index % every == 0 or index == len(series) - 1,
-            )
-        )
-    gridlines = [(round(top + plot_h - plot_h * n / 4, 2), f"{scale_max * n / 4:,.0f}") for n in range(5)]
-    return BarChart(
-        width=width,
-        height=height,
-        top=top,
-        bottom=height - bottom,
-        left=left,
-        maximum=scale_max,
-        bars=bars,
-        gridlines=gridlines,
-    )
+
+def _frame(*, width, height, left, largest):
+    maximum = _nice_ceiling(largest)
+    plot_h = height - TOP - BOTTOM
+    gridlines = [(round(TOP + plot_h - plot_h * n / 4, 2), f"{maximum * n / 4:,.0f}") for n in range(5)]
+    return {
+        "width": width,
+        "height": height,
+        "top": TOP,
+        "bottom": height - BOTTOM,
+        "left": left,
+        "maximum": maximum,
+        "gridlines": gridlines,
+    }
 
 
 def _nice_ceiling(value):
@@ -76,6 +54,50 @@ def _nice_ceiling(value):
         step *= 10
 
 
+def _day_label(day):
+    return f"{day.day:02d}-{MONTHS[day.month - 1]}"
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: Decimal
+    show_label: bool
+
+
+@dataclass
+class BarChart(Frame):
+    bars: list
+
+
+def bar_chart(*, series, width=720, height=240):
+    """`series` is [(date, gallons)], oldest first."""
+    chart = BarChart(
+        **_frame(width=width, height=height, left=56, largest=max((v for _, v in series), default=Decimal("0"))),
+        bars=[],
+    )
+    slot = (width - chart.left - 8) / max(len(series), 1)
+    every = max(len(series) // 6, 1)
+    for index, (day, value) in enumerate(series):
+        y = chart.y_of(value)
+        chart.bars.append(
+            Bar(
+                x=round(chart.left + index * slot + slot * 0.15, 2),
+                y=y,
+                width=round(slot * 0.7, 2),
+                height=round(chart.bottom - y, 2),
+                label=_day_label(day),
+                value=value,
+                show_label=index % every == 0 or index == len(series) - 1,
+            )
+        )
+    return chart
+
+
 @dataclass
 class Line:
     name: str
@@ -86,14 +108,7 @@ class Line:
 
 
 @dataclass
-class LineChart:
-    width: int
-    height: int
-    top: int
-    bottom: int
-    left: int
-    maximum: Decimal
-    gridlines: list  # [(y, label)]
+class LineChart(Frame):
     xlabels: list  # [(x, label)]
     lines: list
     threshold: tuple | None  # (y, label)
@@ -108,17 +123,18 @@ def line_chart(*, days, lines, width=720, height=240, maximum=None, threshold=No
     Values are placed at their day; a missing value breaks the line. ``threshold`` (a value)
     draws a dashed line, e.g. a slop tank's alert level.
     """
-    left, top, bottom = 64, 12, 28
-    plot_h, plot_w = height - top - bottom, width - left - 12
     values = [v for _, series in lines for _, v in series if v is not None]
-    scale_max = _nice_ceiling(max([*values, threshold or 0, maximum or 0], default=Decimal("0")))
+    largest = max([*values, threshold or 0, maximum or 0], default=Decimal("0"))
+    chart = LineChart(
+        **_frame(width=width, height=height, left=64, largest=largest), xlabels=[], lines=[], threshold=None
+    )
     index = {day: n for n, day in enumerate(days)}
-    step = plot_w / max(len(days) - 1, 1)
+    step = (width - chart.left - 12) / max(len(days) - 1, 1)
 
     def xy(day, value):
-        return round(left + index[day] * step, 2), round(top + plot_h - float(value) / float(scale_max) * plot_h, 2)
+        return round(chart.left + index[day] * step, 2), chart.y_of(value)
 
-    drawn = [
+    chart.lines = [
         _line(
             name=name,
             series=[(d, v) for d, v in series if d in index],
@@ -129,25 +145,10 @@ def line_chart(*, days, lines, width=720, height=240, maximum=None, threshold=No
         for n, (name, series) in enumerate(lines)
     ]
     every = max(len(days) // 6, 1)
-    xlabels = [
-        (round(left + n * step, 2), f"{d.day:02d}-{MONTHS[d.month - 1]}") for n, d in enumerate(days) if n % every == 0
-    ]
-    gridlines = [(round(top + plot_h - plot_h * n / 4, 2), f"{scale_max * n / 4:,.0f}") for n in range(5)]
-    line_at = None
+    chart.xlabels = [(round(chart.left + n * step, 2), _day_label(d)) for n, d in enumerate(days) if n % every == 0]
     if threshold is not None:
-        line_at = (round(top + plot_h - float(threshold) / float(scale_max) * plot_h, 2), f"{threshold:,.0f} {unit}")
-    return LineChart(
-        width=width,
-        height=height,
-        top=top,
-        bottom=height - bottom,
-        left=left,
-        maximum=scale_max,
-        gridlines=gridlines,
-        xlabels=xlabels,
-        lines=drawn,
-        threshold=line_at,
-    )
+        chart.threshold = (chart.y_of(threshold), f"{threshold:,.0f} {unit}")
+    return chart
 
 
 def _line(*, name, series, xy, colour, unit):
@@ -160,7 +161,7 @@ def _line(*, name, series, xy, colour, unit):
             continue
         x, y = xy(day, value)
         current.append(f"{x},{y}")
-        dots.append((x, y, f"{day.day:02d}-{MONTHS[day.month - 1]}-{day.year}: {value:,.1f} {unit}"))
+        dots.append((x, y, f"{_day_label(day)}-{day.year}: {value:,.1f} {unit}"))
     if current:
         segments.append(" ".join(current))
     return Line(name=name, points=" ".join(segments), segments=segments, dots=dots, colour=colour)
