@@ -356,7 +356,38 @@ class AppendOnlyModel(RecordModel):
         raise ValidationError(type(self).refusal("delete"))
 
 
-class WeeklySounding(CreatedByModel, RecordModel):
+class WritesEntries(RecordModel):
+    """A record that writes its ORB entries (drafts) when it is saved, all or nothing, and is
+    never changed or deleted afterwards: the refusal is audited and said in one sentence."""
+
+    update_refused = ""  # the sentences a refused change or deletion says
+    delete_refused = ""
+
+    class Meta(RecordModel.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or self.pk is not None:
+            self._refuse("update", self.update_refused)
+        with transaction.atomic():
+            self.full_clean()
+            super().save(*args, **kwargs)
+            self.write_entries()
+
+    def delete(self, *args, **kwargs):
+        self._refuse("delete", self.delete_refused)
+
+    def write_entries(self):
+        raise NotImplementedError
+
+    def _refuse(self, what, sentence):
+        from soundings import audit
+
+        audit.refused(type(self), self.pk, what)
+        raise ValidationError(sentence)
+
+
+class WeeklySounding(CreatedByModel, WritesEntries):
     class Kind(models.TextChoices):
         SCHEDULED = "scheduled", "scheduled (weekly)"
         AD_HOC = "ad-hoc", "ad-hoc"
@@ -421,26 +452,14 @@ class WeeklySounding(CreatedByModel, RecordModel):
         designation = self.tank.designation if self.tank_id else "?"
         return f"{designation} {self.depth_text} at {when}"
 
-    def save(self, *args, **kwargs):
-        """Record the sounding and write its ORB entries (drafts), all or nothing."""
-        if not self._state.adding or self.pk is not None:
-            from soundings import audit
+    update_refused = (
+        "A recorded sounding cannot be changed; record a new sounding "
+        "(its ORB entries stay as the record of the old one)."
+    )
+    delete_refused = "Weekly soundings are never deleted; record a new sounding to correct one."
 
-            audit.refused(type(self), self.pk, "update")
-            raise ValidationError(
-                "A recorded sounding cannot be changed; record a new sounding "
-                "(its ORB entries stay as the record of the old one)."
-            )
-        with transaction.atomic():
-            self.full_clean()
-            super().save(*args, **kwargs)
-            OrbEntry.record_for_sounding(self)
-
-    def delete(self, *args, **kwargs):
-        from soundings import audit
-
-        audit.refused(type(self), self.pk, "delete")
-        raise ValidationError("Weekly soundings are never deleted; record a new sounding to correct one.")
+    def write_entries(self):
+        OrbEntry.record_for_sounding(self)
 
     @property
     def depth_text(self):
@@ -531,7 +550,7 @@ class WeeklySounding(CreatedByModel, RecordModel):
         return models.Exists(OrbEntry._base_manager.filter(sounding=models.OuterRef("pk")))
 
 
-class SludgeDisposal(CreatedByModel, RecordModel):
+class SludgeDisposal(CreatedByModel, WritesEntries):
     """Code C item 12: sludge disposed of from a sludge tank (IOPP 3.1). Recording one writes
     its ORB entry as a draft (signed like any other); once it has entries it is part of the
     record, never changed or deleted (soundings.guards)."""
@@ -602,21 +621,11 @@ class SludgeDisposal(CreatedByModel, RecordModel):
         designation = self.tank.designation if self.tank_id else "?"
         return f"{self.method} {self.quantity_m3} m³ from {designation}"
 
-    def save(self, *args, **kwargs):
-        """Record the disposal and write its ORB entry (a draft), all or nothing."""
-        if not self._state.adding or self.pk is not None:
-            self._refuse_if_protected("update")
-            raise ValidationError("A recorded disposal cannot be changed; correct its signed entry instead.")
-        with transaction.atomic():
-            self.full_clean()
-            super().save(*args, **kwargs)
-            OrbEntry.record_for_disposal(self)
+    update_refused = "A recorded disposal cannot be changed; correct its signed entry instead."
+    delete_refused = "Sludge disposals are never deleted; correct the signed entry instead."
 
-    def delete(self, *args, **kwargs):
-        from soundings import audit
-
-        audit.refused(type(self), self.pk, "delete")
-        raise ValidationError("Sludge disposals are never deleted; correct the signed entry instead.")
+    def write_entries(self):
+        OrbEntry.record_for_disposal(self)
 
     # What each method needs, and the fields that belong to other methods only.
     METHOD_FIELDS = {
