@@ -8,6 +8,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from fueltickets.forms import HitchRecordForm
+from fueltickets.handover.download import HandoverDownloads
 from fueltickets.models import (
     BunkerDelivery,
     BunkerEntry,
@@ -159,10 +160,19 @@ class FuelTankSoundingInline(admin.TabularInline):
     model = FuelTankSounding
     extra = 0
     fields = ["tank_number", "side", "is_day_tank", "feet", "inches", "water_present", "gallons"]
+    verbose_name = "fuel tank sounding"
+    verbose_name_plural = "Fuel tank soundings (one row per tank and side; gallons from the tank's table)"
+
+
+FORM_TITLE = "End of Hitch Sounding Form"
 
 
 @admin.register(HitchRecord)
-class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
+class HitchRecordAdmin(HandoverDownloads, FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
+    """A hitch starts from its End of Hitch Sounding Form: the Chief Engineer adds it (the only
+    role with the add permission, orb/roles.py); its total is the baseline of the dashboard's fuel
+    remaining. Every role downloads a hitch's handover package (fueltickets.handover.download)."""
+
     form = HitchRecordForm
     list_display = ["hitch_date", "vessel", "is_start", "location", "total", "engineer_name"]
     list_filter = ["is_start", "vessel", "date"]
@@ -170,17 +180,34 @@ class HitchRecordAdmin(FuelListsMedia, ShipDatesMixin, admin.ModelAdmin):
     readonly_fields = ["recorded"]
     inlines = [FuelTankSoundingInline]
     fieldsets = [
-        (None, {"fields": ["vessel", "date", "is_start", "end_date", "location", "charter", "engineer_name"]}),
+        (None, {"fields": ["date", "vessel", "location", "charter", "engineer_name", "is_start", "end_date"]}),
         (
-            "Drafts",
+            "Drafts (feet, inches)",
             {"fields": [("draft_forward_feet", "draft_forward_inches"), ("draft_aft_feet", "draft_aft_inches")]},
         ),
         ("Fuel on board", {"fields": ["fuel_on_log", "correction", "total_fuel_gallons"]}),
-        ("Oil levels", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
+        ("Oil levels (gal)", {"fields": [("lube_oil_15p", "gear_oil_15s"), ("lube_oil_16p", "hyd_oil_16s")]}),
         (None, {"fields": ["recorded"]}),
     ]
     hitch_date = _date_column("date")
     total = _gallons_column("total_fuel_gallons", "fuel on board (gal)")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra = {"title": f"{FORM_TITLE}: start a hitch", **(extra_context or {})}
+        return super().add_view(request, form_url, extra_context=extra)
+
+    def get_changeform_initial_data(self, request):
+        """The ship's date, the vessel's name and the Chief Engineer's own name to start with."""
+        from orb.models import VesselParticulars
+
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("date", ship_date(timezone.now()))
+        vessel = VesselParticulars.objects.values_list("name", flat=True).first()
+        vessel = vessel or HitchRecord.objects.values_list("vessel", flat=True).first()
+        if vessel:
+            initial.setdefault("vessel", vessel)
+        initial.setdefault("engineer_name", request.user.get_full_name() or request.user.get_username())
+        return initial
 
     def construct_change_message(self, request, form, formsets, add=False):
         if add or formsets and any(f.has_changed() for f in formsets):
