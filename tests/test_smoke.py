@@ -1,3 +1,6 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -87,4 +90,59 @@ def test_a_redirect_on_our_own_admin_list_still_fails(db, monkeypatch):
         lambda request, extra_context=None: HttpResponseRedirect("/elsewhere/"),
     )
     with pytest.raises(smoke.SmokeCheckError, match="admin list of soundings.Tank' failed: HTTP 302"):
+        smoke.run_smoke_checks()
+
+
+def _hitch(day, **fields):
+    return HitchRecord.objects.create(
+        vessel="Test", date=day, total_fuel_gallons=Decimal("1000"), engineer_name="test", **fields
+    )
+
+
+def test_admin_lists_get_the_oldest_and_newest_rows(db):
+    """Issue 17: an admin list renders a sample of its table, so a long history costs nothing more."""
+    hitches = [_hitch(date(2020, 1, 1) + timedelta(days=n)) for n in range(2 * smoke.SAMPLE_ROWS + 3)]
+    expected = [h.pk for h in hitches[: smoke.SAMPLE_ROWS]] + [h.pk for h in hitches[-smoke.SAMPLE_ROWS :]]
+    assert smoke.sample_query(HitchRecord) == "?pk__in=" + "%2C".join(map(str, expected))
+    assert smoke.sample_query(CalibrationRow) == ""  # an empty table: the list as it is
+
+
+def test_the_sampled_admin_list_shows_real_rows_and_the_run_writes_nothing(db, monkeypatch):
+    from django.contrib import admin
+
+    hitches = [_hitch(date(2020, 1, 1) + timedelta(days=n)) for n in range(2 * smoke.SAMPLE_ROWS + 3)]
+    model_admin = admin.site._registry[HitchRecord]
+    shown = []
+
+    def changelist_view(request, extra_context=None):
+        response = type(model_admin).changelist_view(model_admin, request, extra_context)
+        shown.extend(obj.pk for obj in response.context_data["cl"].result_list)
+        return response
+
+    monkeypatch.setattr(model_admin, "changelist_view", changelist_view)
+    before = counts()
+    smoke.run_smoke_checks()
+    assert counts() == before
+    oldest = {h.pk for h in hitches[: smoke.SAMPLE_ROWS]}
+    middle = {h.pk for h in hitches[smoke.SAMPLE_ROWS : -smoke.SAMPLE_ROWS]}
+    assert oldest <= set(shown)  # the oldest rows of the history are read and rendered
+    assert hitches[-1].pk in shown  # so is the newest one (with the smoke check's own)
+    assert not middle & set(shown)
+    assert len(shown) == 2 * smoke.SAMPLE_ROWS
+
+
+@pytest.mark.parametrize("end", ["oldest", "newest"])
+def test_an_unreadable_value_at_either_end_of_the_history_fails(db, end):
+    """A value the migrated schema cannot give back (here a fuel figure that is not a number)
+    in the oldest or the newest row fails the admin list's check."""
+    from django.db import connection
+
+    hitches = [_hitch(date(2020, 1, 1) + timedelta(days=n)) for n in range(2 * smoke.SAMPLE_ROWS + 3)]
+    bad = hitches[0] if end == "oldest" else hitches[-1]
+    with connection.cursor() as cursor:  # a dated row nothing else reads: only the admin list does
+        cursor.execute(
+            "UPDATE fueltickets_hitchrecord SET fuel_on_log = 'not a number', date = %s WHERE id = %s",
+            [date(2001, 1, 1), bad.pk],
+        )
+    with pytest.raises(smoke.SmokeCheckError, match="admin list of fueltickets.HitchRecord' failed"):
         smoke.run_smoke_checks()
