@@ -163,6 +163,9 @@ class FuelTankSoundingInline(admin.TabularInline):
     verbose_name = "fuel tank sounding"
     verbose_name_plural = "Fuel tank soundings (one row per tank and side; gallons from the tank's table)"
 
+    class Media:
+        css = {"all": ["fueltickets/hitch_form.css"]}
+
 
 FORM_TITLE = "End of Hitch Sounding Form"
 

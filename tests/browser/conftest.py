@@ -2,7 +2,8 @@
 
 The server is ``manage.py runserver --insecure`` with the production settings (``orb.settings``,
 DEBUG off) on a real SQLite file migrated with safe_migrate and with the sounding tables loaded;
-one user per role, each with a rank. Every page a test opens is watched: a console error, an
+one user per role, each with a rank, an active service tank pair and a hitch baseline 30 days ago
+(30,000.0 gal; tests that start a hitch date it later). Every page a test opens is watched: a console error, an
 uncaught page error or a 5xx response fails the test. Screenshots go to ``ORB_TEST_ARTIFACTS``
 (default ``.artifacts/browser``), at 1280 px and at a 10" tablet's width, for a human to look at.
 Nothing leaves 127.0.0.1: the browser reaches the server under a ship-like host name mapped to it.
@@ -54,6 +55,14 @@ for username, (name, rank, group) in {CREW!r}.items():
     expires = timezone.now() + timedelta(days=3) if group == "Inspector" else None
     UserProfile.objects.update_or_create(user=user, defaults={{"rank": rank, "account_expires_at": expires}})
 ServiceTankPair.objects.create(label="13", activated_at=timezone.now() - timedelta(days=30))
+from decimal import Decimal
+from fueltickets.models import FuelTankSounding, HitchRecord
+from orb.shiptime import ship_date
+baseline = HitchRecord(vessel="Arrowhead", date=ship_date(timezone.now()) - timedelta(days=30),
+                       location="Port Fourchon", total_fuel_gallons=Decimal("30000.0"), engineer_name="R. Jones")
+baseline.save()
+for side in ("port", "stbd"):
+    FuelTankSounding.objects.create(hitch=baseline, tank_number="7", side=side, feet=8, inches=0, gallons=15000)
 """
 
 
