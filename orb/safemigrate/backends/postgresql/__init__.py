@@ -3,8 +3,15 @@
 - Backups are ``pg_dump -Fc`` files ``<dbname>.backup-YYYYMMDD_HHMMSS.dump`` (verified by
   ``pg_restore --list`` and their sha256); a ``pg_dump`` older than the server is refused.
 - The plan runs on the live database in one transaction (transactional DDL).
-- A rehearsal restores a fresh dump into a scratch database ``<dbname>_orb_rehearsal_<pid>``
-  (``pg_dump | pg_restore``, so other sessions may stay connected) and drops it afterwards.
+- A rehearsal copies the live database into a scratch database ``<dbname>_orb_rehearsal_<pid>``
+  and drops it afterwards.  When no other session is connected to the live database, the copy
+  is a file copy, ``CREATE DATABASE … TEMPLATE <live> STRATEGY FILE_COPY`` (the run closes its
+  own connection first; the server holds new connections to the live database until the copy is
+  done); it is created closed to connections and opened once marked, so a run killed while
+  copying leaves an unmarked, closed database with exactly that name, which the next run drops
+  as an unfinished copy.  Otherwise (other sessions connected, one connecting as the copy
+  begins, or a user who does not own the database) it restores a fresh dump (``pg_dump |
+  pg_restore``, which other sessions do not disturb).  The progress says which copy was made.
 - A restore goes into a new database ``<dbname>_orb_restore_<pid>``; only when
   ``pg_restore`` succeeded are the names swapped, in one transaction, with other sessions
   terminated and kept out (``ALLOW_CONNECTIONS false``).  A failure leaves the old database.

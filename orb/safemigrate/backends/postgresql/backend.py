@@ -202,16 +202,32 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
                 self._drop(conn, name)
 
     def make_rehearsal_copy(self, *, report):
+        """The live database copied into a marked scratch database: a file copy (``CREATE DATABASE
+        … TEMPLATE``) when no other session is connected to it, else ``pg_dump | pg_restore``
+        (which other sessions do not disturb); the progress says which, and why."""
         self.require_createdb("the rehearsal on a scratch database")
         target = self.scratch_name("rehearsal")
         with self.admin() as conn:
+            if not self.exists():
+                self._create_scratch(conn, target, kind="rehearsal")
+                return target
+            if self.connection.in_atomic_block:
+                why_not = "this run's own session is inside a transaction"
+            else:
+                self.connection.close()  # the server copies no database anyone, even we, is connected to
+                report.percent(0, 1, label="Copying for the rehearsal")
+                why_not = self._clone_live(conn, target, kind="rehearsal")
+            if why_not is None:
+                report.percent(1, 1, label="Copying for the rehearsal")
+                report.note(f"Copied {self.label} for the rehearsal as a file copy (CREATE DATABASE … TEMPLATE).")
+                return target
             self._create_scratch(conn, target, kind="rehearsal")
-        if self.exists():
-            try:
-                self._restore_into(target, source=None, report=report, label="Copying for the rehearsal")
-            except BaseException:
-                self.drop_rehearsal_copy(target)
-                raise
+        report.note(f"Copying {self.label} for the rehearsal with pg_dump | pg_restore: {why_not}.")
+        try:
+            self._restore_into(target, source=None, report=report, label="Copying for the rehearsal")
+        except BaseException:
+            self.drop_rehearsal_copy(target)
+            raise
         return target
 
     def drop_rehearsal_copy(self, target):

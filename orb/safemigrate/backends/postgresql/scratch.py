@@ -1,5 +1,6 @@
-"""Scratch databases: names budgeted in bytes, the mark every one carries, creating, dropping,
-swapping a restored database in, and cleaning up what killed runs left."""
+"""Scratch databases: names budgeted in bytes, the mark every one carries, creating (empty, or
+as a file copy of the live database), dropping, swapping a restored database in, and cleaning up
+what killed runs left."""
 
 import hashlib
 import json
@@ -7,12 +8,22 @@ import os
 import socket
 import time
 
+import psycopg
 from psycopg import sql
 
 from ...errors import MigrationFailed, Refused
 from ...journal import now_iso
 from ..base import pid_alive
-from .connections import NAME_BYTES, clip_bytes, database_row, ident, server_name, sessions_on, set_allow_connections
+from .connections import (
+    NAME_BYTES,
+    clip_bytes,
+    database_row,
+    first_line,
+    ident,
+    server_name,
+    sessions_on,
+    set_allow_connections,
+)
 
 DISCONNECT_WAIT_S = 10
 SCRATCH_KINDS = {
@@ -110,18 +121,8 @@ class ScratchDatabasesMixin:
         return row[0] if row else None
 
     def _create_scratch(self, conn, name, *, kind):
-        """Create the empty scratch database ``name`` and mark it as this run's own.  A database
-        already there is dropped only when a safe_migrate run marked it (a leftover whose pid
-        came round again); otherwise the run is refused."""
-        self._assert_not_live(name, action="create")
-        found = self._scratch_mark(conn, name)
-        if found is not None:
-            if found[1] is None:
-                raise Refused(
-                    f"A database named {name} already exists and is not marked as a safe_migrate scratch "
-                    "database, so it was left alone; rename or drop it if it is not needed, and run again."
-                )
-            self._drop(conn, name)
+        """Create the empty scratch database ``name`` and mark it as this run's own."""
+        self._make_room(conn, name)
         row = database_row(conn, self.dbname, "locale")
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident(name))
         if row:
@@ -129,11 +130,82 @@ class ScratchDatabasesMixin:
                 statement, sql.Literal(row[0]), sql.Literal(row[1]), sql.Literal(row[2])
             )
         conn.execute(statement)
+        self._mark_created(conn, name, kind=kind)
+
+    def _make_room(self, conn, name):
+        """Before creating ``name``: a database already there is dropped only when a safe_migrate
+        run made it (marked, or an unfinished copy: a leftover whose pid came round again);
+        otherwise the run is refused."""
+        self._assert_not_live(name, action="create")
+        found = database_row(conn, name, "comment", "allows_connections")
+        if found is None:
+            return
+        if self._unfinished_copy(name, comment=found[0], allows_connections=found[1]) is not None:
+            self._drop_unfinished_copy(conn, name)
+        elif self._parse_mark(found[0]) is None:
+            raise Refused(
+                f"A database named {name} already exists and is not marked as a safe_migrate scratch "
+                "database, so it was left alone; rename or drop it if it is not needed, and run again."
+            )
+        else:
+            self._drop(conn, name)
+
+    def _mark_created(self, conn, name, *, kind):
         try:
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident(name), sql.Literal(self._mark(kind))))
         except BaseException:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(name)))
             raise
+
+    def _clone_live(self, conn, name, *, kind):
+        """Create the scratch database ``name`` as a file copy of the live database
+        (``CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY``) and mark it; None when made, else
+        why it was not (the caller then copies another way; nothing was created).
+
+        The server copies only a database no other session is connected to (this run's own
+        Django connection must be closed first) and holds new connections to it until the copy
+        is done.  The copy is created closed to connections and opened once it carries its mark,
+        so a run killed in between leaves what ``cleanup_leftovers`` knows as an unfinished copy."""
+        self._make_room(conn, name)
+        others = sessions_on(conn, self.dbname)
+        if others:
+            return f"{len(others)} other session(s) are connected to it (a file copy needs none)"
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY ALLOW_CONNECTIONS false").format(
+            ident(name), ident(self.dbname)
+        )
+        try:
+            conn.execute(statement)
+        except psycopg.errors.ObjectInUse:
+            return "a session connected to it as the file copy began"
+        except psycopg.errors.InsufficientPrivilege:
+            return "only the database's owner or a superuser may copy it as a template"
+        except psycopg.Error as exc:
+            raise MigrationFailed(
+                f"Copying {self.label} into the scratch database {name} failed ({first_line(str(exc))}); "
+                "the live database was only read. Fix the cause and run again."
+            ) from exc
+        self._mark_created(conn, name, kind=kind)
+        try:
+            set_allow_connections(conn, name, True)
+        except BaseException:
+            self._drop(conn, name)
+            raise
+        return None
+
+    def _unfinished_copy(self, name, *, comment, allows_connections):
+        """The pid of the run that left ``name`` in the middle of ``_clone_live`` (a database
+        named exactly as one of this database's rehearsal copies, closed to connections, with no
+        comment at all), else None."""
+        stem, _, pid = name.rpartition("_orb_rehearsal_")
+        if comment is not None or allows_connections or not stem or not pid.isdigit():
+            return None
+        return int(pid) if name == self.scratch_name("rehearsal", int(pid)) else None
+
+    def _drop_unfinished_copy(self, conn, name):
+        self._assert_not_live(name, action="drop")
+        row = database_row(conn, name, "comment", "allows_connections")
+        if row is not None and self._unfinished_copy(name, comment=row[0], allows_connections=row[1]) is not None:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(name)))
 
     def _drop(self, conn, name):
         """Drop the scratch database ``name``: never the live database, never one that no
@@ -209,7 +281,7 @@ class ScratchDatabasesMixin:
         here = socket.gethostname()
         with self.admin() as conn:
             rows = conn.execute(
-                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "SELECT datname, shobj_description(oid, 'pg_database'), datallowconn FROM pg_database "
                 "WHERE datname <> %s ORDER BY datname",
                 (self.dbname,),
             ).fetchall()
@@ -217,8 +289,15 @@ class ScratchDatabasesMixin:
             stems = [
                 stem for kind in SCRATCH_KINDS for stem in (f"{self.dbname}_orb_{kind}_", f"_{digest}_orb_{kind}_")
             ]
-            for name, comment in rows:
+            for name, comment, allows_connections in rows:
                 mark = self._parse_mark(comment)
+                left_by = self._unfinished_copy(name, comment=comment, allows_connections=allows_connections)
+                if left_by is not None:
+                    # Nobody can be connected to it, and no other run is making one: we hold the lock.
+                    if left_by != os.getpid():
+                        self._drop_unfinished_copy(conn, name)
+                        report.note(f"Dropped an unfinished rehearsal copy left by an interrupted run: {name}")
+                    continue
                 if mark is None:
                     if any(
                         stem in name
