@@ -2,8 +2,8 @@
 
 The server is ``manage.py runserver --insecure`` with the production settings (``orb.settings``,
 DEBUG off) on a real SQLite file migrated with safe_migrate and with the sounding tables loaded;
-one user per role, each with a rank, an active service tank pair and a hitch baseline 30 days ago
-(30,000.0 gal; tests that start a hitch date it later). Every page a test opens is watched: a console error, an
+one user per role, each with a rank, an active service tank pair, a hitch baseline 30 days ago and
+a week of fuel tickets (SEED_FUEL). Every page a test opens is watched: a console error, an
 uncaught page error or a 5xx response fails the test. Screenshots go to ``ORB_TEST_ARTIFACTS``
 (default ``.artifacts/browser``), at 1280 px and at a 10" tablet's width, for a human to look at.
 Nothing leaves 127.0.0.1: the browser reaches the server under a ship-like host name mapped to it.
@@ -55,14 +55,28 @@ for username, (name, rank, group) in {CREW!r}.items():
     expires = timezone.now() + timedelta(days=3) if group == "Inspector" else None
     UserProfile.objects.update_or_create(user=user, defaults={{"rank": rank, "account_expires_at": expires}})
 ServiceTankPair.objects.create(label="13", activated_at=timezone.now() - timedelta(days=30))
+"""
+# A hitch baseline 30 days ago (30,000.0 gal) and a week of tickets 9 to 3 days ago: the dashboard
+# has numbers and a chart from the start. Tests that add tickets date them later; a hitch started
+# by a test is dated between the two.
+SEED_FUEL = """
+from datetime import timedelta
 from decimal import Decimal
-from fueltickets.models import FuelTankSounding, HitchRecord
+from django.utils import timezone
+from fueltickets.models import DailyFuelTicket, FuelTankSounding, HitchRecord
 from orb.shiptime import ship_date
-baseline = HitchRecord(vessel="Arrowhead", date=ship_date(timezone.now()) - timedelta(days=30),
-                       location="Port Fourchon", total_fuel_gallons=Decimal("30000.0"), engineer_name="R. Jones")
+today = ship_date(timezone.now())
+baseline = HitchRecord(vessel="Arrowhead", date=today - timedelta(days=30), location="Port Fourchon, LA",
+                       total_fuel_gallons=Decimal("30000.0"), engineer_name="R. Jones")
 baseline.save()
 for side in ("port", "stbd"):
     FuelTankSounding.objects.create(hitch=baseline, tank_number="7", side=side, feet=8, inches=0, gallons=15000)
+start = Decimal("98650.0")
+for days_ago, burned in zip(range(9, 2, -1), ("884.2", "902.7", "915.0", "876.9", "931.4", "897.3", "908.8")):
+    end = start + Decimal(burned)
+    DailyFuelTicket(ticket_date=today - timedelta(days=days_ago), meter_start=start, meter_end=end,
+                    engineer_name="J. Smith").save()
+    start = end
 """
 
 
@@ -75,6 +89,7 @@ def server(tmp_path_factory):
     manage("safe_migrate", "--noinput", env=env)
     manage("load_sounding_tables", env=env)
     manage("shell", "-c", MAKE_CREW, env=env)
+    manage("shell", "-c", SEED_FUEL, env=env)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
