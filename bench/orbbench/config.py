@@ -7,7 +7,7 @@ BENCH = ROOT / "bench"
 WORK = BENCH / "work"  # generated databases (git-ignored)
 RESULTS = BENCH / "results"
 
-GENERATOR_VERSION = 3  # bump when the generated rows change: cached databases are rebuilt
+GENERATOR_VERSION = 4  # bump when the generated rows change: cached databases are rebuilt
 SCENARIOS = {  # label -> (bench scenario package, what it does)
     "add_column": ("scenarios.add_column", "AddField, nullable column"),
     "rebuild": ("scenarios.rebuild", "AlterField max_length (SQLite rebuilds the table)"),

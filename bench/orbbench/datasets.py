@@ -94,7 +94,7 @@ def sqlite_small(years):
 
 def _sqlite_fill(conn, table, start, stop, **fill):
     if stop > start:
-        conn.execute(rows.insert("sqlite", table, start, stop, **fill))
+        conn.execute(rows.insert("sqlite", table, start, stop, ticket_extra=table == TICKETS, **fill))
         conn.commit()
 
 
@@ -159,7 +159,10 @@ def pg_dataset(label, counts, years):
     with postgres.connect(name) as conn:
         for table, want in ((TICKETS, counts["tickets"]), (SCENARIO_TABLE, counts["scenario_rows"])):
             if want > seeded["tickets"]:
-                conn.execute(rows.insert("postgresql", table, seeded["tickets"], want, total=want, **fill))
+                insert = rows.insert(
+                    "postgresql", table, seeded["tickets"], want, total=want, ticket_extra=table == TICKETS, **fill
+                )
+                conn.execute(insert)
         conn.execute("VACUUM ANALYZE")
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     return name, {

@@ -21,6 +21,7 @@ DIALECTS = {
         "created": "{day} || ' 18:00:00'",
         "numbers": "WITH RECURSIVE seq(n) AS (SELECT {start} UNION ALL SELECT n + 1 FROM seq WHERE n < {last}) ",
         "source": "seq",
+        "false": "0",
     },
     "postgresql": {
         "wide": "({n})::bigint",
@@ -28,6 +29,7 @@ DIALECTS = {
         "created": "({day} + TIME '18:00')::timestamptz",
         "numbers": "",
         "source": "generate_series({start}, {last}) AS n",
+        "false": "false",
     },
 }
 
@@ -45,9 +47,19 @@ def select(dialect, n, *, total, days, first, pair, user):
     )
 
 
-def insert(dialect, table, start, stop, **fill):
-    """``INSERT … SELECT`` of rows ``start`` to ``stop - 1`` into ``table``, in ``dialect``."""
+# Columns the fuel-ticket table gained after the scenario table was shaped on it (fueltickets 0004):
+# NOT NULL without a database default, so the generated rows name them (no meter was reset).
+TICKET_EXTRA = ("meter_reset, meter_reset_reason", "{false}, ''")
+
+
+def insert(dialect, table, start, stop, *, ticket_extra=False, **fill):
+    """``INSERT … SELECT`` of rows ``start`` to ``stop - 1`` into ``table``, in ``dialect``
+    (``ticket_extra``: also the fuel-ticket table's later columns, see TICKET_EXTRA)."""
     sql = DIALECTS[dialect]
     numbers = sql["numbers"].format(start=start, last=stop - 1)
     source = sql["source"].format(start=start, last=stop - 1)
-    return f"{numbers}INSERT INTO {table} ({COLUMNS}) SELECT {select(dialect, 'n', **fill)} FROM {source}"
+    columns, values = COLUMNS, select(dialect, "n", **fill)
+    if ticket_extra:
+        columns += ", " + TICKET_EXTRA[0]
+        values += ", " + TICKET_EXTRA[1].format(false=sql["false"])
+    return f"{numbers}INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"
