@@ -213,7 +213,9 @@ def test_links_show_only_with_permission(client, make_user, db):
     assert "Add fuel ticket" not in html and "Record bunker delivery" not in html
     client.force_login(make_user("engineer", group="Engineer"))
     html = client.get(reverse("dashboard")).content.decode()
-    assert "Add fuel ticket" in html and "Record bunker delivery" in html and "New hitch baseline" not in html
+    assert "Add fuel ticket" in html and "Record bunker delivery" in html and "Start a hitch" not in html
+    client.force_login(make_user("chief", group="Chief Engineer"))
+    assert "Start a hitch (End of Hitch Sounding Form)" in client.get(reverse("dashboard")).content.decode()
 
 
 def test_chart_range_is_chosen_and_bad_input_explained(client, make_user, known_data):

@@ -194,6 +194,11 @@ def test_the_chief_starts_a_hitch_and_downloads_its_handover_package(open_page, 
     with page.page.expect_navigation():
         page.page.click(f"text={day.strftime('%d-%b-%Y').upper()}")
     assert_fits(page, "hitch-record")
+    page.page.set_viewport_size({"width": 800, "height": 900})  # the tablet: buttons under the subtitle, not over it
+    tools = page.page.locator("ul.object-tools").bounding_box()
+    subtitle = page.page.locator("#content > h2").bounding_box()
+    assert tools["y"] >= subtitle["y"] + subtitle["height"], (tools, subtitle)
+    page.page.set_viewport_size({"width": 1280, "height": 800})
     files = {}
     for label in ["Handover PDF", "Handover workbook (.xlsx)", "Both files (.zip)"]:
         with page.page.expect_download() as info:
