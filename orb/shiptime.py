@@ -8,6 +8,7 @@ is settings.TIME_ZONE's at that instant (ORB_TIME_ZONE in the environment).
 Dates in the book are written dd-MON-yyyy in English (16-MAR-2025), whatever the locale.
 """
 
+from bisect import bisect_right
 from datetime import timedelta
 from datetime import timezone as fixed_timezone
 from zoneinfo import ZoneInfo
@@ -27,18 +28,47 @@ def _aware(instant):
     return instant
 
 
+def _offset(instant, minutes):
+    if minutes is None:
+        return instant.astimezone(ZoneInfo(settings.TIME_ZONE)).utcoffset()
+    return timedelta(minutes=minutes)
+
+
 def offset_at(instant):
     """The ship's offset from UTC (a timedelta) in effect at ``instant``."""
     _aware(instant)
     minutes = (
         ShipTimeOffset.objects.filter(effective_from__lte=instant)
-        .order_by("-effective_from")
+        .order_by("-effective_from", "-id")
         .values_list("offset_minutes", flat=True)
         .first()
     )
-    if minutes is None:
-        return instant.astimezone(ZoneInfo(settings.TIME_ZONE)).utcoffset()
-    return timedelta(minutes=minutes)
+    return _offset(instant, minutes)
+
+
+class OffsetTable:
+    """Every offset change read once, for the ship's dates of many instants without a query each.
+
+    Same answer as offset_at() for every instant while no offset is added; for a page or a report
+    that walks a tank's whole history (soundings.consistency).
+    """
+
+    def __init__(self):
+        self._starts = self._minutes = None  # read at the first question, so an unused table costs nothing
+
+    def _load(self):
+        rows = ShipTimeOffset.objects.order_by("effective_from", "id").values_list("effective_from", "offset_minutes")
+        self._starts = [start for start, _ in rows]
+        self._minutes = [minutes for _, minutes in rows]
+
+    def offset_at(self, instant):
+        if self._starts is None:
+            self._load()
+        index = bisect_right(self._starts, _aware(instant))
+        return _offset(instant, self._minutes[index - 1] if index else None)
+
+    def ship_date(self, instant):
+        return instant.astimezone(fixed_timezone(self.offset_at(instant))).date()
 
 
 def ship_local(instant):

@@ -21,7 +21,7 @@ from itertools import pairwise
 
 from django.db.models import Q
 
-from orb.shiptime import format_ship_date, ship_date
+from orb.shiptime import OffsetTable, format_ship_date
 from soundings.models import OrbEntry, Tank, WeeklySounding
 from soundings.units import format_m3, round_m3
 
@@ -47,14 +47,14 @@ def _book_m3(sounding):
     return round_m3(sounding.m3)
 
 
-def _readings(tank):
+def _readings(tank, clock):
     """The tank's soundings in time order, each re-sounding in place of the one it repeats."""
     kept = []
     for sounding in tank.soundings.order_by("recorded_at", "id"):
         if (
             sounding.kind == WeeklySounding.Kind.RESOUNDING
             and kept
-            and ship_date(kept[-1].recorded_at) == ship_date(sounding.recorded_at)
+            and clock.ship_date(kept[-1].recorded_at) == clock.ship_date(sounding.recorded_at)
         ):
             kept.pop()
         kept.append(sounding)
@@ -72,11 +72,11 @@ def _disposal_instants(tank):
     return found
 
 
-def _warning(tank, *, earlier, later, draft_waiting):
+def _warning(tank, *, earlier, later, draft_waiting, clock):
     high, low = _book_m3(earlier), _book_m3(later)
     fall = high - low
-    since = format_ship_date(ship_date(earlier.recorded_at))
-    until = format_ship_date(ship_date(later.recorded_at))
+    since = format_ship_date(clock.ship_date(earlier.recorded_at))
+    until = format_ship_date(clock.ship_date(later.recorded_at))
     waiting = " (a 12.x draft entry waits to be signed)" if draft_waiting else ""
     text = (
         f"{tank.designation} {tank.name}: the sludge fell by {format_m3(fall)} m³, from {format_m3(high)} m³ on "
@@ -98,23 +98,25 @@ def _warning(tank, *, earlier, later, draft_waiting):
     )
 
 
-def tank_warnings(tank):
-    """The unexplained falls of one sludge tank, oldest first."""
+def tank_warnings(tank, *, clock=None):
+    """The unexplained falls of one sludge tank, oldest first (``clock``: an OffsetTable to reuse)."""
+    clock = clock or OffsetTable()
     instants = _disposal_instants(tank)
     warnings = []
-    for earlier, later in pairwise(_readings(tank)):
+    for earlier, later in pairwise(_readings(tank, clock)):
         if _book_m3(later) >= _book_m3(earlier):
             continue
         if any(earlier.recorded_at <= t <= later.recorded_at for t in instants["signed"]):
             continue
         waiting = any(earlier.recorded_at <= t <= later.recorded_at for t in instants["draft"])
-        warnings.append(_warning(tank, earlier=earlier, later=later, draft_waiting=waiting))
+        warnings.append(_warning(tank, earlier=earlier, later=later, draft_waiting=waiting, clock=clock))
     return warnings
 
 
 def sludge_warnings():
     """Every unexplained fall of a sludge tank's volume, by tank, oldest first."""
     warnings = []
+    clock = OffsetTable()  # one query for every sounding's ship date, not one per date
     for tank in Tank.objects.filter(iopp_section=Tank.IoppSection.SLUDGE).order_by("designation"):
-        warnings.extend(tank_warnings(tank))
+        warnings.extend(tank_warnings(tank, clock=clock))
     return warnings

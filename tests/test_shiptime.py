@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from orb.models import ShipTimeOffset
 from orb.shiptime import (
+    OffsetTable,
     check_not_in_future,
     format_ship_date,
     format_ship_time,
@@ -79,3 +80,18 @@ def test_a_time_in_the_future_is_refused(db):
         "enter the time the operation happened."
     ]
     check_not_in_future(datetime(2025, 3, 16, 17, 0, tzinfo=UTC), now=now)
+
+
+def test_the_offset_table_answers_as_offset_at_with_one_query(db, settings, django_assert_num_queries):
+    settings.TIME_ZONE = "America/Chicago"
+    ShipTimeOffset.objects.create(effective_from=at(2025, 3, 1), offset_minutes=-360)
+    ShipTimeOffset.objects.create(effective_from=at(2025, 3, 10, 8, 0), offset_minutes=-300)
+    ShipTimeOffset.objects.create(effective_from=at(2025, 6, 1), offset_minutes=330)
+    instants = [at(2025, 1, 15), at(2025, 3, 1), at(2025, 3, 10, 7, 59), at(2025, 3, 10, 8, 0), at(2025, 5, 31, 23, 59)]
+    instants += [at(2025, 6, 1), at(2026, 1, 1, 20, 0)]
+    with django_assert_num_queries(1):
+        clock = OffsetTable()
+        table = [(clock.offset_at(i), clock.ship_date(i)) for i in instants]
+    assert table == [(offset_at(i), ship_date(i)) for i in instants]
+    assert table[0][0] == timedelta(hours=-6) and table[3][0] == timedelta(hours=-5)
+    assert table[-1] == (timedelta(hours=5, minutes=30), date(2026, 1, 2))

@@ -341,6 +341,24 @@ def test_a_hand_written_12_x_entry_explains_a_fall(tanks, officer):
     assert warnings_now() == []
 
 
+def test_the_warnings_cost_the_same_queries_for_a_long_history(tanks):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            found = warnings_now()
+        return len(captured), len(found)
+
+    tank = tanks["17S"]
+    record_sounding(tank, feet=2, inches=0, when=at(2025, 3, 2, 10, 0))
+    record_sounding(tank, feet=1, inches=0, when=at(2025, 3, 9, 10, 0))
+    short = queries()
+    for week in range(2, 12):  # a fall every other week, each one a warning with two ship dates
+        record_sounding(tank, feet=2 - week % 2, inches=0, when=at(2025, 3, 2, 10, 0) + timedelta(weeks=week))
+    long = queries()
+    assert (short[1], long[1]) == (1, 6) and long[0] == short[0]
+
+
 def test_bilge_tanks_never_warn(tanks):
     record_sounding(tanks["17P"], feet=2, inches=0, when=at(2025, 3, 16, 10, 0))
     record_sounding(tanks["17P"], feet=1, inches=0, when=at(2025, 3, 23, 10, 0))
