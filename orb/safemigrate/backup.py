@@ -21,6 +21,7 @@ import os
 import shutil
 import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -186,7 +187,7 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
         with private_umask():
             backend.write_backup(partial, report=report)
         os.chmod(partial, PRIVATE_FILE)
-        digest = sha256_file(partial)
+        digest, problems = hash_and_verify(backend, partial)
         size = os.path.getsize(partial)
         info = BackupInfo(
             path=path,
@@ -200,7 +201,6 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
             applied=sorted(applied),
             checksums=checksums,
         )
-        problems = backend.verify_backup_file(partial)
         if problems:
             raise MigrationFailed(
                 f"The backup {path} did not verify ({problems[0]}); nothing was changed. Check the disk and run again."
@@ -220,6 +220,20 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
     except BaseException:
         _remove_attempt(path)
         raise
+
+
+def hash_and_verify(backend, path):
+    """(sha256, integrity problems) of the closed file ``path``, both read side by side.
+
+    The hash runs in a second thread while this one runs the engine's check (SQLite's
+    quick_check, pg_restore --list): hashlib and SQLite both release the GIL while they work, so
+    on two cores the pair costs about the longer of the two instead of their sum. Both read
+    every byte of the same file as before; nothing is skipped.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safe-migrate-sha256") as pool:
+        digest = pool.submit(sha256_file, path)
+        problems = backend.verify_backup_file(path)
+        return digest.result(), problems
 
 
 def _remove_attempt(path):
