@@ -46,10 +46,12 @@ def _date_problems(ticket, day):
     future = future_date_problem(day, what="fuel was burned")
     if future:
         return {"ticket_date": future}
-    same_day = type(ticket).objects.filter(ticket_date=day).exclude(pk=ticket.pk).first()
+    # No ORDER BY (first() would sort by id): the date's index answers at once, however long the history.
+    others = type(ticket).objects.filter(ticket_date=day).exclude(pk=ticket.pk).order_by()
+    same_day = next(iter(others.values_list("engineer_name", flat=True)[:1]), None)
     if same_day is not None:
         return {
-            "ticket_date": f"There is already a ticket for {format_ship_date(day)} (by {same_day.engineer_name}); "
+            "ticket_date": f"There is already a ticket for {format_ship_date(day)} (by {same_day}); "
             "one ticket per day: correct that ticket instead of adding another."
         }
     return {}
