@@ -769,8 +769,11 @@ class OrbEntry(CreatedByModel, RecordModel):
         ]
 
     def __str__(self):
+        from orb.shiptime import format_ship_date
+
         item = f" {self.item}" if self.item else ""
-        return f"{self.entry_date} {self.code}{item}: {self.text}"
+        day = format_ship_date(self.entry_date) if self.entry_date else "(no date yet)"
+        return f"{day} {self.code}{item}: {self.text}"
 
     def save(self, *args, **kwargs):
         """A draft is written and changed freely; a signed entry never again (``sign`` is the

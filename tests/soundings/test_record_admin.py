@@ -31,6 +31,16 @@ def test_an_engineer_signs_a_draft_with_the_password(client, officer, draft):
     assert signed.state == "signed" and signed.signed_by == officer and signed.signer_name == "J. Smith"
 
 
+def test_the_sign_page_has_one_title_and_the_book_s_dates(client, officer, draft):
+    from orb.shiptime import format_ship_date
+
+    client.force_login(officer)
+    page = client.get(url("orbentry_sign", draft.pk)).content.decode()
+    day = format_ship_date(draft.entry_date)
+    assert page.count("<h1>") == 1 and str(draft).startswith(f"{day} C ")
+    assert draft.entry_date.isoformat() not in page
+
+
 def test_a_signed_entry_cannot_be_changed_or_deleted_and_the_refusal_is_recorded(client, officer, draft, make_user):
     sign_all([draft], officer)
     client.force_login(make_user("root", superuser=True))
