@@ -35,20 +35,44 @@ class Run:
         return lines[-1] if lines else f"exit {self.returncode}"
 
 
-def run(args, *, env=None, check=True):
-    """Run a command, measuring wall time and the peak RSS of that one child (wait4).
+# Linux counts the pages a process had when it forked into its child's peak RSS (they are the
+# child's until its exec), so a child of a large bench process would read large however little it
+# uses. Each command is therefore started by this small launcher, forked from a small process: the
+# command's figure is its own. The launcher writes "<exit status> <peak RSS KiB>" to argv[1].
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as handle:
+    handle.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
 
-    A child's peak RSS can never read below the RSS this process had when it started the child
-    (Linux carries it over the exec), so the bench process keeps itself small."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+
+def run(args, *, env=None, check=True):
+    """Run a command, measuring wall time and the peak RSS of that one command (wait4, through
+    LAUNCHER so that this process's own size never counts)."""
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.NamedTemporaryFile("r") as figures,
+    ):
         started = time.perf_counter()
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
+        launcher = subprocess.run(
+            [sys.executable, "-S", "-c", LAUNCHER, figures.name, *map(str, args)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            check=False,
+        )
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        reported = figures.read().split()
+        if len(reported) != 2:
+            raise RuntimeError(f"the bench's launcher failed (exit {launcher.returncode}) for {args[0]}")
+        returncode, maxrss_kib = int(reported[0]), int(reported[1])
         out.seek(0)
         err.seek(0)
-        result = Run(round(seconds, 3), process.returncode, out.read(), err.read(), round(usage.ru_maxrss / 1024, 1))
+        result = Run(round(seconds, 3), returncode, out.read(), err.read(), round(maxrss_kib / 1024, 1))
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, args))} exited {result.returncode}: {result.stderr[-2000:]}")
     return result
