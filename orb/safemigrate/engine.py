@@ -472,7 +472,7 @@ class Engine:
 
     def _verify(self, run):
         with run.stage("verify", "Verifying the database after commit"):
-            problems = self.backend.quick_check() + self.backend.foreign_key_problems()
+            problems = self.backend.committed_problems()
             if problems:
                 self._restore_after_failure(run.backup)
                 run.committed_state = None  # the commit is undone: the state is the restored backup's

@@ -255,6 +255,10 @@ class Backend:
         """Foreign keys of the committed database that point nowhere ([] when fine)."""
         return []
 
+    def committed_problems(self):
+        """The verification after COMMIT: the integrity check's problems, then the foreign keys'."""
+        return self.quick_check() + self.foreign_key_problems()
+
     def check_writable(self):
         """Refuse (raise) when a directory the run writes to is not writable, or others can
         write to it, or the journal or lock is a link (hooks: ``check_reachable``,
