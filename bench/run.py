@@ -143,8 +143,8 @@ def measure_postgresql(results, targets, args, sqlite_meta):
 
 
 def write_results(results, args):
-    # A child's peak RSS (wait4) can never read below the RSS this process had when it started
-    # the child (Linux carries it over the exec), so this process stays small; its peak is here.
+    # Children are measured through a small launcher (orbbench.processes), so this process's own
+    # size never counts in their figures; its own peak is kept here for the record.
     results["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["targets"] = report.evaluate(results)
     text = report.tables(results)
