@@ -178,8 +178,11 @@ def next_backup_path(backend):
     return path
 
 
-def create_backup(backend, *, run_id, kind, applied, checksums, report):
-    """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed."""
+def create_backup(backend, *, run_id, kind, applied, checksums, report, before_keeping=None):
+    """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed.
+
+    ``before_keeping()`` is called once the copy is written and read back, before its verdict is
+    given and before it is kept (sidecar, final name); what it raises removes the copy."""
     refuse_shared_folder(backend.backup_dir)
     path = next_backup_path(backend)
     try:
@@ -188,6 +191,8 @@ def create_backup(backend, *, run_id, kind, applied, checksums, report):
             backend.write_backup(partial, report=report)
         os.chmod(partial, PRIVATE_FILE)
         digest, problems = hash_and_verify(backend, partial)
+        if before_keeping is not None:
+            before_keeping()
         size = os.path.getsize(partial)
         info = BackupInfo(
             path=path,

@@ -9,7 +9,7 @@ database is in.  The engine never prints: it reports through ``events.Reporter``
 """
 
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.db.migrations.loader import MigrationLoader
@@ -20,6 +20,7 @@ from . import prune as pruning
 from . import prune_records, signed
 from .apply import run_plan
 from .backends import backend_for
+from .background import BackgroundCheck
 from .errors import MigrationFailed, Refused, SafeMigrateError, UsageError
 from .events import Reporter
 from .fake import Fake, require_confirmed_plan
@@ -99,19 +100,26 @@ class Engine:
         with run.journaled(state_if_unexpected=state_if_unexpected):
             run.take_lock(maintenance=True)
             self.backend.create_if_missing(report=self.report)
-            preflight = self._preflight(run, plan_for=lambda pre: build_plan(pre.executor, targets))
-            return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
+            with self._verdict_first(run):
+                preflight = self._preflight(
+                    run, plan_for=lambda pre: build_plan(pre.executor, targets), beside_backup=True
+                )
+                return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
 
     def rollback(self, *, allow_data_loss=False, rehearse_first=False):
         run = self._new_run("rollback")
         with run.journaled(state_if_unexpected=state_if_unexpected):
             run.take_lock(maintenance=True)
             self.backend.create_if_missing(report=self.report)
-            try:
-                preflight = self._preflight(run, plan_for=lambda pre: self._rollback_plan(run, pre))
-            except NothingToRollBack as exc:
-                return self._nothing_to_roll_back(run, exc.message)
-            return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
+            with self._verdict_first(run):
+                try:
+                    preflight = self._preflight(
+                        run, plan_for=lambda pre: self._rollback_plan(run, pre), beside_backup=True
+                    )
+                except NothingToRollBack as exc:
+                    self._database_verdict(run)
+                    return self._nothing_to_roll_back(run, exc.message)
+                return self._apply_plan(run, preflight, rehearse_first=rehearse_first, allow_data_loss=allow_data_loss)
 
     def dry_run(self, *, app_label=None, migration_name=None, allow_data_loss=False):
         targets = self._targets(app_label, migration_name)
@@ -260,11 +268,13 @@ class Engine:
             MigrationLoader(None, ignore_no_migrations=True), app_label=app_label, migration_name=migration_name
         )
 
-    def _preflight(self, run, *, plan_for, read_only=False, missing_allowed=False):
+    def _preflight(self, run, *, plan_for, read_only=False, missing_allowed=False, beside_backup=False):
         """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``);
-        ``missing_allowed``: an applied migration without a file is no refusal (``--prune``)."""
+        ``missing_allowed``: an applied migration without a file is no refusal (``--prune``);
+        ``beside_backup``: the integrity check runs on while the run reads and backs up, and its
+        verdict is taken before the backup is kept (``_database_verdict``)."""
         records = self.journal.read_reporting(self.report)
-        self._check_database(run)
+        self._check_database(run, beside_backup=beside_backup)
         with (
             self.backend.read_only() if read_only else nullcontext(),
             run.stage("preflight", "Checking the migration graph and files"),
@@ -274,16 +284,43 @@ class Engine:
             run.plan = plan_for(preflight)
         return preflight
 
-    def _check_database(self, run):
-        if self.backend.exists():
-            with run.stage("quick_check", "Checking the database"):
-                problems = self.backend.quick_check()
-            if problems:
-                raise Refused(
-                    f"The database {self.backend.label} failed its integrity check ({problems[0]}); "
-                    "nothing was changed. Restore a backup with `safe_migrate --restore` "
-                    "(see docs/DATABASE_MIGRATIONS.md)."
-                )
+    def _check_database(self, run, *, beside_backup=False):
+        if not self.backend.exists():
+            return
+        if beside_backup:
+            run.database_check = BackgroundCheck(self.backend.quick_check)
+            return
+        with run.stage("quick_check", "Checking the database"):
+            problems = self.backend.quick_check()
+        self._refuse_damaged(problems)
+
+    def _refuse_damaged(self, problems):
+        if problems:
+            raise Refused(
+                f"The database {self.backend.label} failed its integrity check ({problems[0]}); "
+                "nothing was changed. Restore a backup with `safe_migrate --restore` "
+                "(see docs/DATABASE_MIGRATIONS.md)."
+            )
+
+    def _database_verdict(self, run):
+        """The verdict of the integrity check started beside the backup (nothing when none is due):
+        a damaged database is refused as if it had been checked first."""
+        check, run.database_check = run.database_check, None
+        if check is None:
+            return
+        problems, waited = check.verdict()
+        run.timings["quick_check"] = round(waited, 4)  # the time the run waited for it
+        self._refuse_damaged(problems)
+        self.report.note("The database passed its integrity check (read beside the backup).")
+
+    @contextmanager
+    def _verdict_first(self, run):
+        """Whatever stops the run before the verdict was taken, a damaged database is said first."""
+        try:
+            yield
+        except Exception:
+            self._database_verdict(run)
+            raise
 
     def _read_migrations(self, records, *, missing_allowed=False):
         executor = new_executor(self.connection)
@@ -391,6 +428,7 @@ class Engine:
         """Backup, [rehearsal], apply with checks, verify, journal: the steps after the preflight."""
         plan, undone = run.plan, preflight.undone
         if not plan.steps:
+            self._database_verdict(run)
             return self._nothing_to_apply(run, preflight)
         self._refuse_irreversible(plan, undone=undone)
         self._warn_before_applying(plan)
@@ -434,11 +472,13 @@ class Engine:
                 applied=run.applied_before,
                 checksums=preflight.drift.checksums,
                 report=self.report,
+                before_keeping=lambda: self._database_verdict(run),
             )
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
     def _apply_real(self, run, *, allow_data_loss, undone_run_counts, fake=None):
+        self._database_verdict(run)  # taken with the backup already; never later than here
         plan, info = run.plan, run.backup
         atomic = plan.atomic or bool(fake and fake.marks_all)  # marking every migration runs nothing
         try:

@@ -29,6 +29,7 @@ class Run:
         # What the run knows so far, for the record written if it stops early.
         self.plan = None
         self.backup = None  # the BackupInfo this run took (or, for a restore, restores from)
+        self.database_check = None  # a BackgroundCheck of the live database whose verdict is still due
         self.applied_before = []
         self.extra = {}  # mode-specific fields of every record of this run
         # The database's state in plain words if the run stops from here on (set once a commit happened).

@@ -1,0 +1,37 @@
+"""A check that reads the database in a second thread while the run goes on.
+
+``PRAGMA quick_check`` reads every page of the file (about 2 s per GB). An applying run needs
+its verdict before it writes anything that counts, not before it reads its plan or copies its
+backup, which only read the database; so the check starts first, in a thread of its own (SQLite
+releases the GIL while it reads, and the machine has two cores), and the run asks for the verdict
+where it used to wait for it. The check itself is the same call over the same file.
+"""
+
+import threading
+import time
+
+
+class BackgroundCheck:
+    """``check()`` (a callable returning a list of problems) running in a daemon thread."""
+
+    def __init__(self, check):
+        self._problems = None
+        self._error = None
+        # A daemon thread: a run stopped by a signal does not wait for a read-only check to end.
+        self._thread = threading.Thread(target=self._run, args=(check,), name="safe-migrate-check", daemon=True)
+        self._thread.start()
+
+    def _run(self, check):
+        try:
+            self._problems = check()
+        except BaseException as exc:  # handed to the thread that asks for the verdict
+            self._error = exc
+
+    def verdict(self):
+        """(problems, seconds waited): blocks until the check has ended; re-raises its error."""
+        started = time.monotonic()
+        self._thread.join()
+        waited = time.monotonic() - started
+        if self._error is not None:
+            raise self._error
+        return self._problems, waited
