@@ -73,11 +73,14 @@ def database_row(conn, name, *fields):
     return conn.execute(f"SELECT {columns} FROM pg_database WHERE datname = %s", (name,)).fetchone()
 
 
-def sessions_on(conn, name, *, others_only=False):
-    """Server pids of the sessions connected to database ``name`` (``others_only``: but this one)."""
+def sessions_on(conn, name, *, others_only=False, clients_only=False):
+    """Server pids of the sessions connected to database ``name`` (``others_only``: but this one;
+    ``clients_only``: not the server's own autovacuum workers)."""
     query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
     if others_only:
         query += " AND pid <> pg_backend_pid()"
+    if clients_only:
+        query += " AND backend_type <> 'autovacuum worker'"
     return [pid for (pid,) in conn.execute(query, (name,)).fetchall()]
 
 

@@ -167,7 +167,9 @@ class ScratchDatabasesMixin:
         is done.  The copy is created closed to connections and opened once it carries its mark,
         so a run killed in between leaves what ``cleanup_leftovers`` knows as an unfinished copy."""
         self._make_room(conn, name)
-        others = sessions_on(conn, self.dbname)
+        # An autovacuum worker does not count: CREATE DATABASE stops those itself (and waits a few
+        # seconds for them); counting them sent a freshly loaded database to pg_restore for nothing.
+        others = sessions_on(conn, self.dbname, clients_only=True)
         if others:
             return f"{len(others)} other session(s) are connected to it (a file copy needs none)"
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY ALLOW_CONNECTIONS false").format(
