@@ -52,8 +52,9 @@ def test_damaged_pages_are_refused_untouched(project):
     damage_pages(project.db, "fueltickets_dailyfuelticket")
     assert quick_check_fails(project.db)
     before = db_files_digest(project.db)
-    # The integrity check comes before anything else looks at the database (even --rollback's
-    # "is there a run to undo"): every applying mode refuses, and nothing is written.
+    # The integrity check's verdict comes before anything is written or any other answer is given
+    # (even --rollback's "is there a run to undo"; applying modes read it beside their backup):
+    # every applying mode refuses, and nothing is written.
     for args in (["--noinput"], ["--noinput", "--rehearse"], ["--dry-run"], ["--rollback", "--noinput"]):
         result = project.run("safe_migrate", *args)
         output = assert_exit(result, 3)
