@@ -10,11 +10,13 @@ session's migrated, seeded template, and safe_migrate runs as a subprocess.
 import json
 import socket
 import subprocess
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 from tests.e2e import conftest as e2e  # first: it imports tests/e2e/pg.py, whose fixtures it holds
-from tests.e2e.pg import admin
+from tests.e2e.pg import SERVER, admin
 
 assert_clean = e2e.assert_clean
 pg_template, pg = e2e.pg_template, e2e.pg  # the e2e fixtures, for this folder's tests
@@ -118,3 +120,56 @@ def test_a_marked_leftover_is_still_dropped(pg):
     assert_clean(result, 0)
     assert f"Dropped a rehearsal database left by an interrupted run: {leftover}" in result.stdout
     assert FILE_COPY in result.stdout and pg.scratch() == []
+
+
+def _backend_on(name):
+    from django.db.utils import ConnectionHandler
+
+    from orb.safemigrate.backends.postgresql import PostgreSQLBackend
+
+    url = urlsplit(SERVER)
+    settings_dict = {"ENGINE": "django.db.backends.postgresql", "NAME": name, "USER": url.username}
+    settings_dict.update(HOST=url.hostname, PORT=str(url.port))
+    return PostgreSQLBackend(ConnectionHandler({"default": settings_dict})["default"])
+
+
+def test_the_file_copy_waits_for_the_sessions_the_run_just_closed_and_for_no_one_else(pg, monkeypatch):
+    # A client that has closed its session (the backup's pg_dump, the run's own connection) stays
+    # in pg_stat_activity until its server process exits: that must not send the rehearsal to
+    # pg_dump | pg_restore. Each session below is closed right after the first look at the list.
+    from orb.safemigrate.backends.postgresql import scratch
+
+    backend, looks = _backend_on(pg.name), []
+    real_sessions_on = scratch.sessions_on
+
+    def closing_after_the_first_look(closing):
+        def sessions_on(*args, **kwargs):
+            found = real_sessions_on(*args, **kwargs)
+            looks.append(found)
+            if len(looks) == 1:
+                closing.close()
+            return found
+
+        return sessions_on
+
+    pg_dump_like = psycopg.connect(f"{SERVER}/{pg.name}", application_name="orb safe_migrate")
+    pg_dump_pid = pg_dump_like.info.backend_pid
+    monkeypatch.setattr(scratch, "sessions_on", closing_after_the_first_look(pg_dump_like))
+    with admin() as conn:
+        assert backend._other_clients(conn, closed=set()) == []
+    assert [pid for pid, _ in looks[0]] == [pg_dump_pid]
+
+    looks.clear()
+    own = psycopg.connect(f"{SERVER}/{pg.name}")
+    own_pid = own.info.backend_pid
+    monkeypatch.setattr(scratch, "sessions_on", closing_after_the_first_look(own))
+    with admin() as conn:
+        assert backend._other_clients(conn, closed={own_pid}) == []
+    assert [pid for pid, _ in looks[0]] == [own_pid]
+
+    looks.clear()
+    with pg.connect() as other:  # somebody else's session: counted at the first look
+        monkeypatch.setattr(scratch, "sessions_on", closing_after_the_first_look(psycopg.connect(f"{SERVER}/postgres")))
+        with admin() as conn:
+            assert backend._other_clients(conn, closed=set()) == [other.info.backend_pid]
+        assert len(looks) == 1

@@ -130,7 +130,7 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
     def quick_check(self):
         return []
 
-    def foreign_key_problems_in_transaction(self):
+    def foreign_key_problems_in_transaction(self, scope=None):
         # The server enforces foreign keys itself; deferred ones are checked now (a violation
         # raises the server's error).
         with self.connection.cursor() as cursor:
@@ -214,9 +214,11 @@ class PostgreSQLBackend(ConnectionsMixin, ClientToolsMixin, ScratchDatabasesMixi
             if self.connection.in_atomic_block:
                 why_not = "this run's own session is inside a transaction"
             else:
+                raw = self.connection.connection
+                own = {raw.info.backend_pid} if raw is not None and not raw.closed else set()
                 self.connection.close()  # the server copies no database anyone, even we, is connected to
                 report.percent(0, 1, label="Copying for the rehearsal")
-                why_not = self._clone_live(conn, target, kind="rehearsal")
+                why_not = self._clone_live(conn, target, kind="rehearsal", closed=own)
             if why_not is None:
                 report.percent(1, 1, label="Copying for the rehearsal")
                 report.note(f"Copied {self.label} for the rehearsal as a file copy (CREATE DATABASE … TEMPLATE).")

@@ -10,6 +10,7 @@ from ...errors import Refused
 
 ADMIN_DATABASES = ("postgres", "template1")
 CONNECT_TIMEOUT_S = 10
+APP_NAME = "orb safe_migrate"  # every connection of a run, and its pg_dump/pg_restore (PGAPPNAME)
 DJANGO_OPTIONS = {
     "isolation_level",
     "server_side_binding",
@@ -53,7 +54,7 @@ def libpq_params(settings_dict):
 def admin_params(settings_dict, dbname):
     params = libpq_params(settings_dict)
     params.pop("options", None)  # the app's search_path etc. are not for the maintenance database
-    params.update(dbname=dbname, autocommit=True, application_name="orb safe_migrate")
+    params.update(dbname=dbname, autocommit=True, application_name=APP_NAME)
     return params
 
 
@@ -73,15 +74,17 @@ def database_row(conn, name, *fields):
     return conn.execute(f"SELECT {columns} FROM pg_database WHERE datname = %s", (name,)).fetchone()
 
 
-def sessions_on(conn, name, *, others_only=False, clients_only=False):
+def sessions_on(conn, name, *, others_only=False, clients_only=False, named=False):
     """Server pids of the sessions connected to database ``name`` (``others_only``: but this one;
-    ``clients_only``: not the server's own autovacuum workers)."""
-    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+    ``clients_only``: not the server's own autovacuum workers; ``named``: (pid, application_name)
+    pairs)."""
+    query = "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s"
     if others_only:
         query += " AND pid <> pg_backend_pid()"
     if clients_only:
         query += " AND backend_type <> 'autovacuum worker'"
-    return [pid for (pid,) in conn.execute(query, (name,)).fetchall()]
+    rows = conn.execute(query, (name,)).fetchall()
+    return [tuple(row) for row in rows] if named else [pid for pid, _ in rows]
 
 
 def set_allow_connections(conn, name, allowed):
@@ -103,7 +106,7 @@ class ConnectionsMixin:
     def label(self):
         return f"{self.dbname} on {self.server}"
 
-    def admin_connect(self, *, application_name="orb safe_migrate"):
+    def admin_connect(self, *, application_name=APP_NAME):
         """An autocommit connection to the maintenance database (never the target)."""
         names = [self._admin_db] if self._admin_db else list(ADMIN_DATABASES)
         problem = None
@@ -140,7 +143,7 @@ class ConnectionsMixin:
 
     def _target_connect(self, *, read_only=True):
         params = libpq_params(self.settings_dict)
-        params.update(dbname=self.dbname, autocommit=True, application_name="orb safe_migrate")
+        params.update(dbname=self.dbname, autocommit=True, application_name=APP_NAME)
         if read_only:
             params["options"] = (params.get("options", "") + " -c default_transaction_read_only=on").strip()
         try:

@@ -15,6 +15,7 @@ from ...errors import MigrationFailed, Refused
 from ...journal import now_iso
 from ..base import pid_alive
 from .connections import (
+    APP_NAME,
     NAME_BYTES,
     clip_bytes,
     database_row,
@@ -26,6 +27,7 @@ from .connections import (
 )
 
 DISCONNECT_WAIT_S = 10
+SETTLE_WAIT_S = 2  # for the server processes of sessions this run has just closed to exit
 SCRATCH_KINDS = {
     "rehearsal": "a rehearsal database",
     "restore": "a half-restored database",
@@ -157,7 +159,7 @@ class ScratchDatabasesMixin:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(name)))
             raise
 
-    def _clone_live(self, conn, name, *, kind):
+    def _clone_live(self, conn, name, *, kind, closed=frozenset()):
         """Create the scratch database ``name`` as a file copy of the live database
         (``CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY``) and mark it; None when made, else
         why it was not (the caller then copies another way; nothing was created).
@@ -165,11 +167,10 @@ class ScratchDatabasesMixin:
         The server copies only a database no other session is connected to (this run's own
         Django connection must be closed first) and holds new connections to it until the copy
         is done.  The copy is created closed to connections and opened once it carries its mark,
-        so a run killed in between leaves what ``cleanup_leftovers`` knows as an unfinished copy."""
+        so a run killed in between leaves what ``cleanup_leftovers`` knows as an unfinished copy.
+        ``closed``: server pids of this run's own sessions it has just closed."""
         self._make_room(conn, name)
-        # An autovacuum worker does not count: CREATE DATABASE stops those itself (and waits a few
-        # seconds for them); counting them sent a freshly loaded database to pg_restore for nothing.
-        others = sessions_on(conn, self.dbname, clients_only=True)
+        others = self._other_clients(conn, closed=closed)
         if others:
             return f"{len(others)} other session(s) are connected to it (a file copy needs none)"
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY ALLOW_CONNECTIONS false").format(
@@ -193,6 +194,21 @@ class ScratchDatabasesMixin:
             self._drop(conn, name)
             raise
         return None
+
+    def _other_clients(self, conn, *, closed):
+        """The pids of the other client sessions on the live database.  An autovacuum worker does
+        not count: CREATE DATABASE stops those itself (and waits a few seconds for them); counting
+        them sent a freshly loaded database to pg_restore for nothing.  A session a client has just
+        closed stays in pg_stat_activity until its server process has exited: this run's own (its
+        Django connection, ``closed``; the backup's pg_dump, named ``APP_NAME``) are waited for, up to
+        ``SETTLE_WAIT_S``, so that a file copy is not refused for them (anyone else's counts at once)."""
+        deadline = time.monotonic() + SETTLE_WAIT_S
+        while True:
+            others = sessions_on(conn, self.dbname, clients_only=True, named=True)
+            ours = all(pid in closed or name == APP_NAME for pid, name in others)
+            if not others or not ours or time.monotonic() > deadline:
+                return [pid for pid, _ in others]
+            time.sleep(0.02)
 
     def _unfinished_copy(self, name, *, comment, allows_connections):
         """The pid of the run that left ``name`` in the middle of ``_clone_live`` (a database

@@ -10,7 +10,7 @@ from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
 from ...errors import MigrationFailed, Refused
-from .connections import CONNECT_TIMEOUT_S, first_line
+from .connections import APP_NAME, CONNECT_TIMEOUT_S, first_line
 from .foreign_dump import _COPY_RE, _PSQL_GUARD_RE, data_line_problem, sql_problems, toc_problems
 
 LOCK_WAIT_MS = 60000  # pg_dump waits this long for a table lock, then fails instead of hanging
@@ -42,7 +42,7 @@ class ClientToolsMixin:
             if options.get(key):
                 env[var] = str(options[key])
         env.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT_S))
-        env["PGAPPNAME"] = "orb safe_migrate"
+        env["PGAPPNAME"] = APP_NAME
         return env
 
     def tool(self, name):
