@@ -13,8 +13,11 @@ from .figures import mb
 
 ENGINES = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
 PAGES = ("/dashboard/", "/admin/fueltickets/dailyfuelticket/")
-STAGE_KEYS = ["quick_check", "preflight", "disk", "backup", "rehearsal", "apply", "verify", "process_other"]
-CHECK_KEYS = ["count_before", "apply", "integrity", "foreign_keys", "models", "smoke", "preservation"]
+STAGE_KEYS = [
+    *("quick_check", "preflight", "disk", "backup", "backup_kept"),
+    *("rehearsal", "apply", "verify", "process_other"),
+]
+CHECK_KEYS = ["count_before", "apply", "integrity", "foreign_keys", "models", "smoke", "preservation", "backup"]
 
 
 def reference(engine):

@@ -48,6 +48,7 @@ class ApplyResult:
     book_before: str | None = None  # the sentence of a book already broken before the plan
     faked: list = field(default_factory=list)  # migrations marked without running (--fake, --fake-initial)
     mismatches: list = field(default_factory=list)  # models a fake left unreadable (--allow-mismatch)
+    checked_tables: list | None = None  # the tables the in-transaction checks read (None: all)
 
 
 def import_management_modules():
@@ -133,18 +134,23 @@ def _rerender_real_models(state):
     return post_apps
 
 
-def _verify_inside(*, backend, executor_after, post_state, result, report, smoke_allowed, fake=None):
-    """The checks of the contract, run on the migrated (not yet committed) database.  ``fake``
+def _verify_inside(*, backend, executor_after, post_state, result, report, smoke_allowed, fake=None, scope=None):
+    """The checks of the contract, run on the migrated (not yet committed) database.  ``scope``:
+    the tables the plan wrote (the integrity and foreign-key checks read those; the backup's check,
+    whose verdict COMMIT waits for, read every other page of the same file), or None for all of
+    them.  ``fake``
     (the run's ``Fake``, or None): a schema the marked migrations did not make is refused (exit 3)
     or, allowed, warned about, and the smoke checks are skipped."""
     connection = backend.connection
     remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
     result.full = not remaining
     timings = result.check_timings
-    with report.timed("Checking integrity", timings=timings, key="integrity"):
-        checks.integrity(backend)
-    with report.timed("Checking foreign keys", timings=timings, key="foreign_keys"):
-        checks.foreign_keys(backend)
+    which = "" if scope is None else f" of the {len(scope)} table(s) the plan wrote"
+    result.checked_tables = None if scope is None else list(scope)
+    with report.timed(f"Checking integrity{which}", timings=timings, key="integrity"):
+        checks.integrity(backend, scope)
+    with report.timed(f"Checking foreign keys{which}", timings=timings, key="foreign_keys"):
+        checks.foreign_keys(backend, scope)
     # A fake is checked against the models its marked migrations describe (for an app whose models
     # live only in its migrations, the code's registry would not hold them).
     registry = global_apps if result.full and not (fake and result.faked) else post_state.apps
@@ -229,8 +235,11 @@ def run_plan(
     verbosity=None,
     interactive=False,
     fake=None,
+    before_commit=None,
 ):
-    """``verbosity`` (default: the report's) and ``interactive`` are passed to the
+    """``before_commit()`` runs last inside the transaction of a committing run (the engine keeps
+    its backup there; what it raises rolls the plan back); a plan applied one by one has no such
+    moment, so it is not called.  ``verbosity`` (default: the report's) and ``interactive`` are passed to the
     pre/post_migrate handlers as ``migrate`` passes its own.  ``fake`` (a ``fake.Fake``) marks
     migrations as ``migrate --fake``/``--fake-initial`` do, with the same checks; marking every
     migration without running it runs nothing, so it is always one transaction."""
@@ -249,6 +258,9 @@ def run_plan(
                 _run(run)
                 if not commit:
                     transaction.set_rollback(True, using=backend.connection.alias)
+                elif before_commit is not None:
+                    with report.timed("Verifying and keeping the backup", timings=result.check_timings, key="backup"):
+                        before_commit()
         else:
             _run(run)
     except (Refused, MigrationFailed):  # data loss refused, a fake's schema mismatch refused, or failed
@@ -297,11 +309,13 @@ def _run(run):
     with run.report.timed("Counting rows before", timings=run.result.check_timings, key="count_before"):
         before = preservation.snapshot(run.connection, internal_tables=run.backend.internal_tables)
     post_state, executor_after = _migrate(run, executor, state_before)
+    # A plan applied one by one committed step by step: its checks read the whole database.
+    scope = run.backend.written_scope() if run.atomic else None
     run.result.applied_after = sorted(key_name(k) for k in executor_after.loader.applied_migrations)
     with contextlib.nullcontext() if run.atomic else transaction.atomic(using=run.connection.alias):
         _verify_inside(
             backend=run.backend, executor_after=executor_after, post_state=post_state, result=run.result,
-            report=run.report, smoke_allowed=run.smoke_allowed, fake=run.fake,
+            report=run.report, smoke_allowed=run.smoke_allowed, fake=run.fake, scope=scope,
         )  # fmt: skip
         _book_after(run, before_book)
         # Marking every migration without running it leaves each table and column where it was:

@@ -12,7 +12,11 @@ import time
 
 
 class BackgroundCheck:
-    """``check()`` (a callable returning a list of problems) running in a daemon thread."""
+    """``check()`` (a callable: a list of problems, or any result) running in a daemon thread.
+
+    The run's helpers that read side by side all use it: the live database's check beside the
+    backup, the backup's sha256 beside its check and both beside the plan (backup.PendingBackup),
+    the foreign-key check beside quick_check after COMMIT (the SQLite backend)."""
 
     def __init__(self, check):
         self._problems = None
@@ -28,7 +32,8 @@ class BackgroundCheck:
             self._error = exc
 
     def verdict(self):
-        """(problems, seconds waited): blocks until the check has ended; re-raises its error."""
+        """(result, seconds waited): blocks until the check has ended; re-raises its error (each
+        time it is asked)."""
         started = time.monotonic()
         self._thread.join()
         waited = time.monotonic() - started

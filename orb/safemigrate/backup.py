@@ -21,10 +21,10 @@ import os
 import shutil
 import stat
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from .background import BackgroundCheck
 from .errors import MigrationFailed, Refused, UsageError
 from .files import (
     CHUNK,
@@ -50,20 +50,50 @@ def new_partial(path):
     return partial
 
 
-def write_json_atomic(path, data):
+def write_json_atomic(path, data, *, reserved=None):
     """Write ``data`` to ``path`` through a private temporary file with an unpredictable name
-    (``<path>.tmp-XXXXXXXX``, recognised as a leftover if a kill stops us before the rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=os.path.dirname(path) or ".")
+    (``<path>.tmp-XXXXXXXX``, recognised as a leftover if a kill stops us before the rename).
+    ``reserved``: such a file written earlier by ``reserve_json`` at least as long as ``data``
+    needs; it is overwritten in place (padded with spaces), so this needs no new disk space."""
+    text = json.dumps(data, indent=2, sort_keys=True).encode()  # ASCII: one byte a character
+    tmp = reserved
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
+        if reserved is not None and len(text) <= os.path.getsize(reserved):
+            fd = os.open(reserved, os.O_WRONLY)
+            text = text.ljust(os.path.getsize(reserved))  # JSON allows the trailing spaces
+        else:
+            _discard(reserved)
+            fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=os.path.dirname(path) or ".")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _discard(tmp)
         raise
+
+
+def reserve_json(path, data, *, slack=4096):
+    """Write ``<path>.tmp-XXXXXXXX`` now, ``data`` padded by ``slack`` spaces and made durable, for
+    ``write_json_atomic(path, …, reserved=)`` to fill in later: the disk space that write needs is
+    taken while it is still there.  Returns the file's path."""
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(json.dumps(data, indent=2, sort_keys=True).encode() + b" " * slack)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
+
+
+def _discard(path):
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 @dataclass
@@ -178,43 +208,77 @@ def next_backup_path(backend):
     return path
 
 
-def create_backup(backend, *, run_id, kind, applied, checksums, report, before_keeping=None):
-    """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed.
+def create_backup(backend, *, run_id, kind, applied, checksums, report):
+    """Write, checksum and verify a backup; return its BackupInfo.  Raises MigrationFailed."""
+    return start_backup(backend, run_id=run_id, kind=kind, applied=applied, checksums=checksums, report=report).keep()
 
-    ``before_keeping()`` is called once the copy is written and read back, before its verdict is
-    given and before it is kept (sidecar, final name); what it raises removes the copy."""
+
+def start_backup(backend, *, run_id, kind, applied, checksums, report):
+    """Write the backup's copy and start reading it back (sha256 and the engine's check) in a
+    second thread; return the PendingBackup whose ``keep()`` takes their verdict and keeps it.
+    Raises MigrationFailed (the partial file removed) when the copy cannot be written."""
     refuse_shared_folder(backend.backup_dir)
     path = next_backup_path(backend)
-    try:
+    with _removed_on_failure(backend, path):
         partial = new_partial(path)
         with private_umask():
             backend.write_backup(partial, report=report)
         os.chmod(partial, PRIVATE_FILE)
-        digest, problems = hash_and_verify(backend, partial)
-        if before_keeping is not None:
-            before_keeping()
-        size = os.path.getsize(partial)
-        info = BackupInfo(
-            path=path,
-            sha256=digest,
-            size=size,
-            created_at=now_iso(),
-            engine=backend.engine,
-            database=backend.label,
-            kind=kind,
-            run_id=run_id,
-            applied=sorted(applied),
-            checksums=checksums,
-        )
-        if problems:
-            raise MigrationFailed(
-                f"The backup {path} did not verify ({problems[0]}); nothing was changed. Check the disk and run again."
+        meta = {"engine": backend.engine, "database": backend.label, "kind": kind, "run_id": run_id}
+        meta.update(applied=sorted(applied), checksums=checksums)
+        # The sidecar's room is taken now: the plan that runs before the backup is kept may fill
+        # the disk, and the backup must still be kept then (it is what restores the database).
+        placeholder = BackupInfo(path=path, sha256="0" * 64, size=10**15, created_at=now_iso(), **meta)
+        reserved = reserve_json(placeholder.sidecar, placeholder.to_json())
+        return PendingBackup(backend, path=path, partial=partial, meta=meta, reserved=reserved)
+
+
+class PendingBackup:
+    """A backup copy written but not kept yet.  Its sha256 and integrity check read it in a
+    second thread (``BackgroundCheck``) while the run goes on (an applying run: the rehearsal,
+    the plan and the checks inside its transaction); ``keep()`` waits for their verdict and only
+    then writes the sidecar and gives the copy its final name, so a backup that does not verify
+    is never kept, and a run keeps its backup before it commits (DESIGN.md: no change without a
+    verified backup).  ``discard()`` removes a copy the run will not keep."""
+
+    def __init__(self, backend, *, path, partial, meta, reserved):
+        self.path = path
+        self._backend = backend
+        self._partial = partial
+        self._meta = meta
+        self._reserved = reserved  # the sidecar's room (reserve_json)
+        self._reading = BackgroundCheck(lambda: hash_and_verify(backend, partial))
+
+    def keep(self):
+        with _removed_on_failure(self._backend, self.path):
+            (digest, problems), _ = self._reading.verdict()
+            if problems:
+                raise MigrationFailed(
+                    f"The backup {self.path} did not verify ({problems[0]}); nothing was changed. "
+                    "Check the disk and run again."
+                )
+            info = BackupInfo(
+                path=self.path, sha256=digest, size=os.path.getsize(self._partial), created_at=now_iso(), **self._meta
             )
-        # Sidecar first, then the final name: a backup file never exists without its sidecar.
-        write_json_atomic(info.sidecar, info.to_json())
-        os.replace(partial, path)
-        fsync_path(os.path.dirname(path))
-        return info
+            # Sidecar first, then the final name: a backup file never exists without its sidecar.
+            write_json_atomic(info.sidecar, info.to_json(), reserved=self._reserved)
+            os.replace(self._partial, self.path)
+            fsync_path(os.path.dirname(self.path))
+            return info
+
+    def discard(self):
+        """Wait for the read-back to let go of the copy, then remove every file of it."""
+        with contextlib.suppress(Exception):
+            self._reading.verdict()
+        _remove_attempt(self.path)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(backend, path):
+    """Whatever stops the writing or keeping of the backup at ``path`` removes its files; an
+    error of the disk or of the database library becomes one sentence (MigrationFailed)."""
+    try:
+        yield
     except (OSError, *backend.backup_errors) as exc:
         _remove_attempt(path)
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -235,10 +299,9 @@ def hash_and_verify(backend, path):
     on two cores the pair costs about the longer of the two instead of their sum. Both read
     every byte of the same file as before; nothing is skipped.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safe-migrate-sha256") as pool:
-        digest = pool.submit(sha256_file, path)
-        problems = backend.verify_backup_file(path)
-        return digest.result(), problems
+    digest = BackgroundCheck(lambda: sha256_file(path))
+    problems = backend.verify_backup_file(path)
+    return digest.verdict()[0], problems
 
 
 def _remove_attempt(path):

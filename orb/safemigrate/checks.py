@@ -13,16 +13,18 @@ from django.utils.module_loading import import_string
 from .errors import CheckFailed
 
 
-def integrity(backend):
-    """The backend's fast integrity check, seeing this transaction's own changes."""
-    problems = backend.integrity_problems_in_transaction()
+def integrity(backend, scope=None):
+    """The backend's fast integrity check, seeing this transaction's own changes (``scope``:
+    the tables the plan wrote, or None for the whole database)."""
+    problems = backend.integrity_problems_in_transaction(scope)
     if problems:
         raise CheckFailed("integrity", "; ".join(problems[:5]))
 
 
-def foreign_keys(backend):
-    """Every foreign key points at an existing row (deferred constraints are checked now)."""
-    problems = backend.foreign_key_problems_in_transaction()
+def foreign_keys(backend, scope=None):
+    """Every foreign key points at an existing row (deferred constraints are checked now);
+    ``scope``: those of the tables the plan wrote and of the tables referencing them."""
+    problems = backend.foreign_key_problems_in_transaction(scope)
     if problems:
         raise CheckFailed("foreign keys", problems[0])
 

@@ -217,6 +217,7 @@ class Engine:
             with run.stage("disk", "Checking free disk space"):
                 self.backend.check_space(rewritten_tables=[], rehearse=False)
             self._back_up(run, preflight)
+            self._keep_backup(run)
             with run.stage("prune", f"Removing {len(names)} record(s) of deleted migration files"):
                 prune_records.delete_records(self.connection, names, report=self.report)
             self._verify(run)
@@ -464,23 +465,39 @@ class Engine:
         return Outcome(state=_applied_state(run, undone), payload=record, summary=run_summary(result))
 
     def _back_up(self, run, preflight):
+        """The backup's copy, then the live database's verdict.  The copy's sha256 and check go on
+        reading it beside the run; ``_keep_backup`` takes their verdict and keeps it before anything
+        is committed (before the first migration of a plan applied one by one)."""
         with run.stage("backup", "Backing up the database"):
-            run.backup = backups.create_backup(
+            run.pending_backup = backups.start_backup(
                 self.backend,
                 run_id=run.id,
                 kind="pre-migrate",
                 applied=run.applied_before,
                 checksums=preflight.drift.checksums,
                 report=self.report,
-                before_keeping=lambda: self._database_verdict(run),
             )
+        try:
+            self._database_verdict(run)
+        except BaseException:
+            run.discard_unkept_backup()  # never keep the copy of a database that failed its check
+            raise
+
+    def _keep_backup(self, run, *, stage=True):
+        """``stage=False``: inside the plan's transaction, whose report times it among its checks."""
+        pending, run.pending_backup = run.pending_backup, None
+        with run.stage("backup_kept", "Verifying and keeping the backup") if stage else nullcontext():
+            run.backup = pending.keep()
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
     def _apply_real(self, run, *, allow_data_loss, undone_run_counts, fake=None):
         self._database_verdict(run)  # taken with the backup already; never later than here
-        plan, info = run.plan, run.backup
+        plan = run.plan
         atomic = plan.atomic or bool(fake and fake.marks_all)  # marking every migration runs nothing
+        if not atomic:
+            self._keep_backup(run)  # a plan applied one by one is restored from it if a step fails
+        info = run.backup
         try:
             with run.timed("apply"):
                 return run_plan(
@@ -490,6 +507,7 @@ class Engine:
                     report=self.report,
                     undone_run_counts=undone_run_counts,
                     fake=fake,
+                    before_commit=lambda: self._keep_backup(run, stage=False),
                 )
         except (MigrationFailed, Refused) as exc:  # data loss, a fake's schema mismatch, or a failure
             if atomic:
@@ -815,4 +833,5 @@ def _checked(result, plan):
         "book": result.book,
         "book_before": result.book_before,
         "atomic": plan.atomic,
+        "checked_tables": result.checked_tables,  # what the checks inside the transaction read (null: all)
     }

@@ -29,6 +29,7 @@ class Run:
         # What the run knows so far, for the record written if it stops early.
         self.plan = None
         self.backup = None  # the BackupInfo this run took (or, for a restore, restores from)
+        self.pending_backup = None  # a backup.PendingBackup written but not kept yet
         self.database_check = None  # a BackgroundCheck of the live database whose verdict is still due
         self.applied_before = []
         self.extra = {}  # mode-specific fields of every record of this run
@@ -134,15 +135,36 @@ class Run:
         except UsageError:
             raise
         except SafeMigrateError as exc:
+            self.keep_unkept_backup()
             if self.committed_state or state_if_stopped:
                 exc.state = self.committed_state or state_if_stopped
             self.record_stop(outcome="refused" if exc.exit_code == 3 else "failed", error=exc.message, state=exc.state)
             raise
         except BaseException as exc:  # an unexpected error or Ctrl-C: still one record, the true state
+            self.keep_unkept_backup()
             self.interrupted_state = (
                 self.committed_state or state_if_stopped or (state_if_unexpected(self) if state_if_unexpected else None)
             )
             self.record_stop(outcome="failed", error=f"{exc.__class__.__name__}: {exc}", state=self.interrupted_state)
             raise
         finally:
+            self.discard_unkept_backup()
             self.release()
+
+    def keep_unkept_backup(self):
+        """A run that stops keeps the backup it took, as it always did: a copy whose read-back had
+        not been asked for yet is kept if it verifies; one that does not is removed, with a warning."""
+        pending, self.pending_backup = self.pending_backup, None
+        if pending is None:
+            return
+        try:
+            self.backup = pending.keep()
+        except BaseException as exc:  # also a second Ctrl-C while it waits: the run's own stop goes on
+            message = getattr(exc, "message", None) or f"The backup was not kept ({exc.__class__.__name__})."
+            self.report.warning(message)
+
+    def discard_unkept_backup(self):
+        """A backup copy the run wrote but did not keep (it stopped first) is removed, under the lock."""
+        pending, self.pending_backup = self.pending_backup, None
+        if pending is not None:
+            pending.discard()

@@ -1,7 +1,8 @@
 import json
 import os
+from pathlib import Path
 
-from orb.safemigrate.backup import next_backup_path, read_sidecar
+from orb.safemigrate.backup import next_backup_path, read_sidecar, reserve_json, write_json_atomic
 from orb.safemigrate.files import sha256_file
 
 
@@ -24,6 +25,24 @@ def test_sidecar_missing_or_malformed_is_a_problem_not_an_exception(tmp_path):
     (tmp_path / (backup.name + ".json")).write_text(json.dumps({"sha256": "ab", "size": 4, "path": "x"}))
     info = read_sidecar(str(backup))
     assert info.problem is None and info.path == str(backup) and info.sha256 == "ab"
+
+
+def test_a_reserved_sidecar_is_filled_in_place_and_one_too_small_is_replaced(tmp_path):
+    # The backup's sidecar takes its room before the plan runs (a plan may fill the disk before
+    # the backup is kept): filling it in later writes into the same blocks, never new ones.
+    sidecar = str(tmp_path / "orb.db.backup-20260101_000000.json")
+    reserved = reserve_json(sidecar, {"sha256": "0" * 64, "size": 10**15})
+    assert os.path.basename(reserved).startswith("orb.db.backup-20260101_000000.json.tmp-")
+    room, inode = os.path.getsize(reserved), os.stat(reserved).st_ino
+    write_json_atomic(sidecar, {"sha256": "ab" * 32, "size": 4}, reserved=reserved)
+    assert os.stat(sidecar).st_ino == inode and os.path.getsize(sidecar) == room
+    assert json.loads(Path(sidecar).read_text()) == {"sha256": "ab" * 32, "size": 4}  # trailing spaces are JSON
+    assert os.listdir(tmp_path) == [os.path.basename(sidecar)]
+
+    small = reserve_json(sidecar, {}, slack=0)
+    write_json_atomic(sidecar, {"applied": ["x" * 100]}, reserved=small)
+    assert json.loads(Path(sidecar).read_text()) == {"applied": ["x" * 100]}
+    assert os.listdir(tmp_path) == [os.path.basename(sidecar)]
 
 
 def test_names_get_a_suffix_within_the_same_second(tmp_path):

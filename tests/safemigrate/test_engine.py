@@ -137,3 +137,41 @@ def test_a_failed_check_after_the_commit_restores_the_backup_and_says_so(private
     backup = record["backup"]["path"]
     assert failed.value.state == record["state"] == f"Database restored from {backup}."
     assert "comment" not in columns(private_db, "scenario_reading")
+
+
+def test_the_backup_is_read_back_beside_the_plan_and_one_that_does_not_verify_rolls_it_back(private_db, monkeypatch):
+    """The backup's check runs while the plan applies, and COMMIT waits for its verdict: a backup
+    that does not verify is never kept, and the plan's transaction is rolled back."""
+    import threading
+
+    from django.db.models.signals import post_migrate
+
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    plan_ran = threading.Event()
+    seen = []
+
+    def slow_damaged_verify(self, path):
+        seen.append(plan_ran.wait(timeout=30))  # the plan reaches post_migrate while the check runs
+        return ["*** page 7: damaged (made up by the test)"]
+
+    def on_post_migrate(**kwargs):
+        plan_ran.set()
+
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        kept_before = sorted(os.listdir(os.path.dirname(journal(private_db)[-1]["backup"]["path"])))
+        monkeypatch.setattr(SQLiteBackend, "verify_backup_file", slow_damaged_verify)
+        post_migrate.connect(on_post_migrate, dispatch_uid="test-backup-verdict")
+        try:
+            with pytest.raises(MigrationFailed, match="did not verify") as failed:
+                engine()[0].upgrade()
+        finally:
+            post_migrate.disconnect(dispatch_uid="test-backup-verdict")
+    record = journal(private_db)[-1]
+    assert seen == [True]
+    assert failed.value.state == record["state"] == "Database unchanged (the transaction was rolled back)."
+    assert record["outcome"] == "failed" and record["backup"] is None
+    assert "comment" not in columns(private_db, "scenario_reading")
+    backup_dir = os.path.dirname(journal(private_db)[-2]["backup"]["path"])
+    assert sorted(os.listdir(backup_dir)) == kept_before  # no new backup, partial or sidecar

@@ -188,14 +188,20 @@ class Backend:
         raise NotImplementedError
 
     # --- inside the apply transaction (see apply.py and checks.py) -----------------------
-    def integrity_problems_in_transaction(self):
-        """Problems of a fast integrity check that sees the open transaction's own changes."""
+    def integrity_problems_in_transaction(self, scope=None):
+        """Problems of a fast integrity check that sees the open transaction's own changes;
+        ``scope``: only these tables (``written_scope()``), None: the whole database."""
         return []
 
-    def foreign_key_problems_in_transaction(self):
-        """References to missing rows, seen from inside the open transaction ([] when fine).
+    def foreign_key_problems_in_transaction(self, scope=None):
+        """References to missing rows, seen from inside the open transaction ([] when fine);
+        ``scope``: the references of these tables and to them, None: every reference.
         A backend whose server enforces foreign keys itself raises the server's error here."""
         return []
+
+    def written_scope(self):
+        """After the plan, inside its transaction: the tables it wrote (as the database reports
+        them, with its schema), or None when they are not known (then everything is checked)."""
 
     def fire_deferred_constraints(self):
         """Check deferred constraints now, as a commit between migrations would (no-op when the

@@ -10,18 +10,19 @@ import glob
 import os
 import shutil
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from urllib.parse import quote
 
 from django.db import migrations as ops
 
+from ..background import BackgroundCheck
 from ..errors import Refused, UsageError
 from ..files import fsync_path, open_private, private_umask
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
 from .base import Backend, pid_alive
 from .row_guards import bypass_clause, bypass_table_statement
+from .sqlite_writes import WriteRecorder
 
 BUSY_TIMEOUT_S = 30  # safe_migrate's own connections to the file
 CONNECTION_BUSY_TIMEOUT_MS = 20_000  # every Django connection (a second writer waits, then fails)
@@ -256,17 +257,32 @@ class SQLiteBackend(Backend):
         # Commits still in the write-ahead log belong to the current state: keep them beside it.
         return [(self.path, "")] + ([(self.path + "-wal", "-wal")] if os.path.exists(self.path + "-wal") else [])
 
-    def integrity_problems_in_transaction(self):
+    def integrity_problems_in_transaction(self, scope=None):
+        # quick_check(TABLE) reads that table and its indexes, with the same per-page checks.
+        arguments = [""] if scope is None else [f"({_quoted(table)})" for table in scope]
+        problems = []
         with self.connection.cursor() as cursor:
-            cursor.execute("PRAGMA quick_check")
-            rows = [row[0] for row in cursor.fetchall()]
-        return [] if rows == ["ok"] else rows
+            for argument in arguments:
+                cursor.execute(f"PRAGMA quick_check{argument}")
+                problems += [row[0] for row in cursor.fetchall() if row[0] != "ok"]
+        return problems
 
-    def foreign_key_problems_in_transaction(self):
+    def foreign_key_problems_in_transaction(self, scope=None):
         with self.connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_key_check")
-            rows = cursor.fetchall()
+            if scope is None:
+                rows = cursor.execute("PRAGMA foreign_key_check").fetchall()
+            else:
+                rows = []
+                for table in _with_referencing_tables(cursor, scope):
+                    rows += cursor.execute(f"PRAGMA foreign_key_check({_quoted(table)})").fetchall()
         return [_orphans_sentence(rows)] if rows else []
+
+    def written_scope(self):
+        recorder, self._recorder = getattr(self, "_recorder", None), None
+        if recorder is None:
+            return None
+        with self.connection.cursor() as cursor:
+            return recorder.scope(cursor)
 
     def _copy(self, source, dest, *, report, label):
         """Online copy of ``source`` into ``dest`` (standalone, journal_mode=DELETE), a private
@@ -468,9 +484,9 @@ class SQLiteBackend(Backend):
         # Each check opens its own read-only connection to the committed file, so the foreign-key
         # check runs in a second thread beside quick_check (SQLite releases the GIL while it reads):
         # the same two checks over the same file, in about the time of the longer one.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safe-migrate-fk-check") as pool:
-            references = pool.submit(self.foreign_key_problems)
-            return self.quick_check() + references.result()
+        references = BackgroundCheck(self.foreign_key_problems)
+        problems = self.quick_check()
+        return problems + references.verdict()[0]
 
     def run_lock(self):
         return FileLock(self.lock_path)
@@ -491,11 +507,32 @@ class SQLiteBackend(Backend):
             cursor.execute("PRAGMA foreign_keys = OFF")
         previous_mode = conn.transaction_mode
         conn.transaction_mode = "IMMEDIATE"
+        self._recorder = WriteRecorder(conn.connection)
 
         def cleanup():
             conn.transaction_mode = previous_mode
+            if self._recorder is not None and conn.connection is not None:
+                conn.connection.set_authorizer(None)
+            self._recorder = None
             if conn.connection is not None and not conn.in_atomic_block:
                 with conn.cursor() as cursor:
                     cursor.execute("PRAGMA foreign_keys = ON")
 
         return cleanup
+
+
+def _quoted(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _with_referencing_tables(cursor, scope):
+    """``scope``'s tables and every table with a foreign key to one of them (deleting a parent
+    row orphans its children): the tables a plan that wrote ``scope`` can leave dangling."""
+    written = set(scope)
+    tables = [row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
+    referencing = {
+        table
+        for table in tables
+        if any(row[2] in written for row in cursor.execute(f"PRAGMA foreign_key_list({_quoted(table)})").fetchall())
+    }
+    return sorted((written & set(tables)) | referencing)
