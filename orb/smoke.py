@@ -9,6 +9,11 @@ Each changelist is asked for a sample of its table (``?pk__in=``: the oldest and
 few rows by primary key), so it costs the same at a thousand rows or a million: the page still
 selects every column, converts and displays real rows old and new, and renders its filters, date
 hierarchy and templates, but counts and dates a handful of rows instead of the whole history.
+The admin's chrome (header, navigation sidebar, the record's status) is the same on every admin
+page: the first list renders it in full, the others render every part of the list that depends on
+their model, rows and ModelAdmin (``LIST_CONTENT``: breadcrumbs' link, object tools, search, date
+hierarchy, actions, the rows, pagination, filters), and a list with a template of its own is always
+rendered in full.
 Everything runs in an atomic block that is always rolled back here too, so nothing is
 committed even when called outside a transaction.
 
@@ -21,10 +26,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template.loader import select_template
 from django.test import RequestFactory
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -32,6 +39,8 @@ from django.utils.http import urlencode
 from orb.safemigrate.drift import is_project_app as project_app  # one rule: inside BASE_DIR, not site-packages
 
 SAMPLE_ROWS = 5  # rows from each end of a table (by primary key) that its admin list renders
+LIST_CONTENT = "orb/smoke/change_list_content.html"  # an admin list without the admin's chrome
+DJANGO_ADMIN = Path(admin.__file__).resolve().parent
 
 
 class SmokeCheckError(Exception):
@@ -70,6 +79,7 @@ class SmokeRun:
     designation: str = field(default_factory=lambda: f"SMOKE-{uuid.uuid4().hex[:8]}")
     tank: object = None
     user: object = None
+    admin_chrome_rendered: bool = False  # an admin list was rendered in full (header, sidebar, status)
     factory: RequestFactory = field(default_factory=RequestFactory)
 
     def step(self, name, func):
@@ -199,4 +209,18 @@ def _render_pages(run):
 
 def _render_list(run, name, model, model_admin):
     path = f"/admin/{model._meta.app_label}/{model._meta.model_name}/{sample_query(model)}"
-    _render(name, model_admin.changelist_view(run.get(path)))
+    response = model_admin.changelist_view(run.get(path))
+    if run.admin_chrome_rendered and _djangos_own_list_template(response):
+        response.template_name = LIST_CONTENT
+    _render(name, response)
+    run.admin_chrome_rendered = True
+
+
+def _djangos_own_list_template(response):
+    """True when ``response`` would render Django's own admin/change_list.html (not a project's
+    or a ModelAdmin's own list template, which is always rendered in full)."""
+    names = getattr(response, "template_name", None)
+    if not names:
+        return False
+    origin = select_template([names] if isinstance(names, str) else names).origin
+    return origin.template_name == "admin/change_list.html" and Path(origin.name).is_relative_to(DJANGO_ADMIN)

@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -109,10 +110,14 @@ class CalibrationVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
+        # One counting subquery each: two joined COUNT(DISTINCT)s multiply a version's rows by its
+        # soundings before counting (a table of 300 rows read by 500 soundings: 150,000 pairs).
         return (
             super()
             .get_queryset(request)
-            .annotate(_rows=Count("rows", distinct=True), _soundings=Count("soundings", distinct=True))
+            .annotate(
+                _rows=_count_of(CalibrationRow, "version"), _soundings=_count_of(WeeklySounding, "calibration_version")
+            )
         )
 
     @admin.display(description="rows", ordering="_rows")
@@ -126,6 +131,12 @@ class CalibrationVersionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="sha256")
     def short_sha256(self, obj):
         return obj.sha256[:12]
+
+
+def _count_of(model, field):
+    """How many rows of ``model`` point at the calibration version by ``field`` (a subquery)."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
 class BookColumns:

@@ -147,3 +147,36 @@ def test_an_unreadable_value_at_either_end_of_the_history_fails(db, end):
         )
     with pytest.raises(smoke.SmokeCheckError, match="admin list of fueltickets.HitchRecord' failed"):
         smoke.run_smoke_checks()
+
+
+def test_the_admin_chrome_is_rendered_once_and_every_list_its_own_parts(db, monkeypatch):
+    """Issue 17: the header, sidebar and record status are the same on every admin page; the first
+    list renders them, the others render what depends on their model and rows. A list with a
+    template of its own (the page signatures') is always rendered in full."""
+    rendered = {}
+    real_render = smoke._render
+
+    def render(name, response):
+        real_render(name, response)
+        rendered[name] = (response.template_name, response.content.decode())
+
+    monkeypatch.setattr(smoke, "_render", render)
+    smoke.run_smoke_checks()
+    lists = {name: page for name, page in rendered.items() if "admin list" in name}
+    first, *others = lists
+    full = [name for name, (template, _) in lists.items() if template != smoke.LIST_CONTENT]
+    assert full == [first, "render the admin list of soundings.PageSignature"]
+    assert 'id="nav-sidebar"' in lists[first][1] and "Working copy" in lists[first][1]
+    tickets = lists["render the admin list of fueltickets.DailyFuelTicket"][1]
+    assert 'id="nav-sidebar"' not in tickets and "Working copy" not in tickets
+    assert 'id="result_list"' in tickets and 'class="paginator"' in tickets  # the rows, the counts
+
+
+def test_a_broken_admin_chrome_fails_the_first_list(db, settings, tmp_path):
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "base_site.html").write_text(
+        '{% extends "admin/base.html" %}{% block branding %}{% url "no-such-page" %}{% endblock %}'
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    with pytest.raises(smoke.SmokeCheckError, match=r"admin list of \w+\.\w+' failed: NoReverseMatch"):
+        smoke.run_smoke_checks()

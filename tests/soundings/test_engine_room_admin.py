@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from soundings.models import OrbEntry, SludgeDisposal, WeeklySounding
-from tests.conftest import PASSWORD, record_sounding
+from tests.conftest import PASSWORD, at, record_sounding
 
 
 def url(name, *args):
@@ -162,3 +162,17 @@ def test_calibration_versions_are_viewed_and_a_used_version_is_not_edited(client
     assert response.status_code == 403
     assert client.post(url("calibrationrow_delete", row.pk), {"post": "yes"}).status_code == 403
     assert version.rows.get(feet=1, inches=0).gallons == 323
+
+
+def test_the_versions_list_counts_each_versions_rows_and_soundings(client, make_user, tanks):
+    client.force_login(make_user("chief", group="Chief Engineer"))
+    version = tanks["17S"].current_version
+    for week in range(3):
+        record_sounding(tanks["17S"], feet=1, inches=week, when=at(2025, 3, 2 + 7 * week, 10, 0))
+    rows = version.rows.count()
+    assert rows > 3  # each row counted once, not once per sounding that read the version
+    listed = client.get(url("calibrationversion_changelist")).context["cl"].result_list
+    counts = {v.pk: (v._rows, v._soundings) for v in listed}
+    assert counts[version.pk] == (rows, 3)
+    other = tanks["17P"].current_version
+    assert counts[other.pk] == (other.rows.count(), 0)
