@@ -45,9 +45,11 @@ def quote(connection, name):
     return connection.ops.quote_name(name)
 
 
-def snapshot(connection, *, internal_tables=()):
+def snapshot(connection, *, internal_tables=(), known=None):
     """{table: TableCounts} for every table of the database but Django's migration records and
-    the backend's own bookkeeping (``internal_tables``)."""
+    the backend's own bookkeeping (``internal_tables``).  ``known``: counts of tables that cannot
+    have changed since they were taken (the plan did not write them), used instead of counting."""
+    known = known or {}
     ignored = IGNORED_TABLES | set(internal_tables)
     counts = {}
     with connection.cursor() as cursor:
@@ -57,6 +59,9 @@ def snapshot(connection, *, internal_tables=()):
             if info.type == "t" and info.name not in ignored
         ]
         for table in tables:
+            if table in known:
+                counts[table] = known[table]
+                continue
             description = connection.introspection.get_table_description(cursor, table)
             # A NOT NULL column holds a value in every row (the database enforces it, and the
             # integrity check verifies it), so its count is the row count: only nullable

@@ -12,6 +12,8 @@ import sqlite3
 import pytest
 from django.db import connection
 
+from orb.safemigrate import preservation
+from orb.safemigrate.backends.sqlite import SQLiteBackend
 from orb.safemigrate.backends.sqlite_writes import WriteRecorder
 from orb.safemigrate.engine import Engine
 
@@ -99,6 +101,29 @@ def test_reading_pragmas_and_connection_settings_leave_the_scope_alone(db):
     ]
 
 
+def left_alone(raw, *statements):
+    recorder = WriteRecorder(raw)
+    raw.execute("BEGIN IMMEDIATE")
+    for statement in statements:
+        raw.execute(statement)
+    recorder.scope(raw.cursor())
+    raw.execute("ROLLBACK")
+    return recorder.left_alone(["parent", "child", "audit", "quiet"])
+
+
+def test_tables_left_alone_are_those_no_statement_wrote_altered_or_renamed(db):
+    assert left_alone(db, "UPDATE parent SET name = 'b'") == {"child", "quiet"}  # the trigger wrote audit
+    assert left_alone(db, "ALTER TABLE child ADD COLUMN extra TEXT") == {"parent", "audit", "quiet"}
+    # Two tables swapping names: neither holds what it held under its name before.
+    swapped = left_alone(
+        db, "ALTER TABLE quiet RENAME TO tmp", "ALTER TABLE audit RENAME TO quiet", "ALTER TABLE tmp RENAME TO audit"
+    )
+    assert swapped == {"parent", "child"}
+    db.execute("CREATE INDEX child_note ON child(note)")
+    assert left_alone(db, "REINDEX child_note") == {"parent", "audit", "quiet"}  # an index: its table
+    assert left_alone(db, "PRAGMA user_version = 3") == set()  # not placed: everything is counted again
+
+
 def test_the_recorder_never_refuses_a_statement(db):
     recorder = WriteRecorder(db)
     recorder.tables = None  # a recorder gone wrong: its error must not deny the statement
@@ -153,4 +178,11 @@ def test_every_page_a_run_changed_belongs_to_a_table_the_checks_read(private_db,
     changed = [n + 1 for n, page in enumerate(after) if n >= len(before) or page != before[n]]
     outside = {owners[p] for p in changed if p in owners and owners[p] not in checked}
     assert changed and outside == set(), f"{name}: pages changed in tables not checked: {outside}"
+    # The tables the plan left alone were counted once, before it: the counts it recorded are
+    # the database's own, table by table and column by column.
+    counted = preservation.counts_to_json(
+        preservation.snapshot(connection, internal_tables=SQLiteBackend.internal_tables)
+    )
+    connection.close()
+    assert record["counts_after"] == counted
     assert os.path.getsize(private_db) > 0

@@ -203,6 +203,11 @@ class Backend:
         """After the plan, inside its transaction: the tables it wrote (as the database reports
         them, with its schema), or None when they are not known (then everything is checked)."""
 
+    def tables_left_alone(self, tables):
+        """After ``written_scope()``: those of ``tables`` the plan provably did not write, drop,
+        rename or alter (their rows are counted once, before the plan); empty when not known."""
+        return set()
+
     def fire_deferred_constraints(self):
         """Check deferred constraints now, as a commit between migrations would (no-op when the
         backend has none)."""

@@ -279,10 +279,15 @@ class SQLiteBackend(Backend):
 
     def written_scope(self):
         recorder, self._recorder = getattr(self, "_recorder", None), None
+        self._recorded = recorder
         if recorder is None:
             return None
         with self.connection.cursor() as cursor:
             return recorder.scope(cursor)
+
+    def tables_left_alone(self, tables):
+        recorded = getattr(self, "_recorded", None)
+        return set() if recorded is None else recorded.left_alone(tables)
 
     def _copy(self, source, dest, *, report, label):
         """Online copy of ``source`` into ``dest`` (standalone, journal_mode=DELETE), a private
@@ -507,13 +512,13 @@ class SQLiteBackend(Backend):
             cursor.execute("PRAGMA foreign_keys = OFF")
         previous_mode = conn.transaction_mode
         conn.transaction_mode = "IMMEDIATE"
-        self._recorder = WriteRecorder(conn.connection)
+        self._recorder, self._recorded = WriteRecorder(conn.connection), None
 
         def cleanup():
             conn.transaction_mode = previous_mode
             if self._recorder is not None and conn.connection is not None:
                 conn.connection.set_authorizer(None)
-            self._recorder = None
+            self._recorder = self._recorded = None
             if conn.connection is not None and not conn.in_atomic_block:
                 with conn.cursor() as cursor:
                     cursor.execute("PRAGMA foreign_keys = ON")

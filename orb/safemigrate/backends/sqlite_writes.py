@@ -67,6 +67,7 @@ class WriteRecorder:
         self._raw = raw_connection
         self.tables = set()  # tables whose rows or b-trees the plan wrote (created ones too)
         self.indexes = set()  # indexes rebuilt by name (REINDEX, CREATE INDEX), placed at scope()
+        self.altered = set()  # tables an ALTER TABLE changed the schema of (added or renamed a column, renamed)
         self.unplaced = None  # the first action that made the scope the whole file
         raw_connection.set_authorizer(self._authorize)
 
@@ -91,8 +92,10 @@ class WriteRecorder:
         elif action == sqlite3.SQLITE_ALTER_TABLE:
             # arg1 is the schema, arg2 the table, and the third a column name, given by DROP COLUMN
             # alone (it rewrites every row); ADD COLUMN and RENAME change only the schema's text.
-            if arg1 != "temp" and db_name is not None:
-                self.tables.add(arg2)
+            if arg1 != "temp":
+                self.altered.add(arg2)
+                if db_name is not None:
+                    self.tables.add(arg2)
         elif action == sqlite3.SQLITE_REINDEX:
             self.indexes.add(arg1)
         elif action == sqlite3.SQLITE_ANALYZE:
@@ -122,6 +125,15 @@ class WriteRecorder:
         # Tables dropped by the plan have nothing left to read; indexes rebuilt by name are read
         # with their table.
         written = (self.tables & tables) | {index_tables[i] for i in self.indexes if i in index_tables}
+        self.tables |= written
         # SQLite counts AUTOINCREMENT keys in sqlite_sequence without asking the authorizer.
         internal = {SCHEMA_TABLE} | ({SEQUENCE_TABLE} & tables)
         return sorted(written | internal)
+
+    def left_alone(self, tables):
+        """Of ``tables`` (names before the plan), those no statement of the plan wrote, dropped,
+        renamed or altered: they hold the same rows as before, by name.  Empty when the recorder
+        could not place everything.  Call after ``scope()``."""
+        if self.unplaced:
+            return set()
+        return {table for table in tables if table not in self.tables and table not in self.altered}
