@@ -228,7 +228,7 @@ def _backup_table(engine, sizes):
     ref = reference(engine)
     parts = engine == "sqlite"  # the backup stage's parts are timed on SQLite only
     lines = [
-        f"| size | backup stage s | {ref} s | backup / {ref} | "
+        f"| size | backup s (copy + waiting for its read-back) | {ref} s | backup / {ref} | "
         + ("backup API copy + fsync | sha256 | quick_check of the backup | fsync after cp |" if parts else ""),
         "|---|---:|---:|---:|" + ("---:|---:|---:|---:|" if parts else ""),
     ]
