@@ -75,10 +75,13 @@ def write_json_atomic(path, data, *, reserved=None):
 
 
 def reserve_json(path, data, *, slack=4096):
-    """Write ``<path>.tmp-XXXXXXXX`` now, ``data`` padded by ``slack`` spaces and made durable, for
-    ``write_json_atomic(path, …, reserved=)`` to fill in later: the disk space that write needs is
-    taken while it is still there.  Returns the file's path."""
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=os.path.dirname(path) or ".")
+    """Write ``<path>.tmp-XXXXXXXX.json`` now, ``data`` padded by ``slack`` spaces and made durable,
+    for ``write_json_atomic(path, …, reserved=)`` to fill in later: the disk space that write needs
+    is taken while it is still there.  Returns the file's path.  Named as a leftover (``.tmp-``)
+    that is also never taken for a backup (``.json``) while it waits beside the backup's copy."""
+    fd, tmp = tempfile.mkstemp(
+        prefix=os.path.basename(path) + ".tmp-", suffix=".json", dir=os.path.dirname(path) or "."
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(json.dumps(data, indent=2, sort_keys=True).encode() + b" " * slack)

@@ -2,7 +2,7 @@ import json
 import os
 from pathlib import Path
 
-from orb.safemigrate.backup import next_backup_path, read_sidecar, reserve_json, write_json_atomic
+from orb.safemigrate.backup import is_leftover, next_backup_path, read_sidecar, reserve_json, write_json_atomic
 from orb.safemigrate.files import sha256_file
 
 
@@ -32,7 +32,9 @@ def test_a_reserved_sidecar_is_filled_in_place_and_one_too_small_is_replaced(tmp
     # the backup is kept): filling it in later writes into the same blocks, never new ones.
     sidecar = str(tmp_path / "orb.db.backup-20260101_000000.json")
     reserved = reserve_json(sidecar, {"sha256": "0" * 64, "size": 10**15})
-    assert os.path.basename(reserved).startswith("orb.db.backup-20260101_000000.json.tmp-")
+    name = os.path.basename(reserved)  # a leftover if a kill leaves it; never listed as a backup
+    assert name.startswith("orb.db.backup-20260101_000000.json.tmp-") and name.endswith(".json")
+    assert is_leftover(name)
     room, inode = os.path.getsize(reserved), os.stat(reserved).st_ino
     write_json_atomic(sidecar, {"sha256": "ab" * 32, "size": 4}, reserved=reserved)
     assert os.stat(sidecar).st_ino == inode and os.path.getsize(sidecar) == room
