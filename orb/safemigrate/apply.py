@@ -138,9 +138,8 @@ def _verify_inside(*, backend, executor_after, post_state, result, report, smoke
     """The checks of the contract, run on the migrated (not yet committed) database.  ``scope``:
     the tables the plan wrote (the integrity and foreign-key checks read those; the backup's check,
     whose verdict COMMIT waits for, read every other page of the same file), or None for all of
-    them.  ``fake``
-    (the run's ``Fake``, or None): a schema the marked migrations did not make is refused (exit 3)
-    or, allowed, warned about, and the smoke checks are skipped."""
+    them.  ``fake`` (the run's ``Fake``, or None): a schema the marked migrations did not make is
+    refused (exit 3) or, allowed, warned about, and the smoke checks are skipped."""
     connection = backend.connection
     remaining = executor_after.migration_plan(executor_after.loader.graph.leaf_nodes())
     result.full = not remaining

@@ -178,3 +178,42 @@ class _Closing:
 
     def __exit__(self, *exc):
         self.cursor.close()
+
+
+def test_sqlite_scoped_checks_read_the_tables_named_and_those_referencing_them(tmp_path):
+    # Issue 17: inside the transaction the checks read the tables the plan wrote. A damaged table
+    # in that scope is found; a parent in the scope brings in the tables that reference it.
+    import sqlite3
+
+    path = tmp_path / "orb.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        "CREATE TABLE written (a TEXT); CREATE TABLE untouched (a TEXT);"
+        "INSERT INTO written VALUES (NULL); INSERT INTO untouched VALUES (NULL);"
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
+        "INSERT INTO child VALUES (1, 99);"
+        # A NULL under NOT NULL: what quick_check reports, made here by editing the schema's text.
+        "PRAGMA writable_schema = ON;"
+        "UPDATE sqlite_master SET sql = replace(sql, 'a TEXT', 'a TEXT NOT NULL') WHERE type = 'table';"
+        "PRAGMA writable_schema = OFF;"
+    )
+    raw.close()
+    raw = sqlite3.connect(path)
+
+    class Wrapper:
+        alias = "default"
+        settings_dict = {"NAME": str(path)}
+
+        def cursor(self):
+            return _Closing(raw.cursor())
+
+    backend = SQLiteBackend(Wrapper())
+    [damaged] = backend.integrity_problems_in_transaction(["sqlite_master", "written"])
+    assert "written" in damaged and "untouched" not in damaged
+    assert backend.integrity_problems_in_transaction(["parent", "sqlite_master"]) == []
+    assert len(backend.integrity_problems_in_transaction()) == 2  # the whole file: both tables
+    orphans = "1 row(s) point at missing rows, e.g. child rowid 1 -> parent"
+    assert backend.foreign_key_problems_in_transaction(["parent"]) == [orphans]
+    assert backend.foreign_key_problems_in_transaction(["written", "sqlite_master"]) == []
+    raw.close()

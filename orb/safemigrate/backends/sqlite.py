@@ -73,6 +73,8 @@ class SQLiteBackend(Backend):
         ops.RemoveConstraint,
     )
     backup_errors = (sqlite3.Error,)
+    _recorder = None  # the WriteRecorder of the plan being applied (begin_apply)
+    _recorded = None  # the same, once written_scope() ended its recording
     state_dir_words = ("the database directory", "database folder (where the journal and lock live)")
     prefix_names_test_database = False  # Django's SQLite test database is in memory or TEST["NAME"]
 
@@ -278,7 +280,7 @@ class SQLiteBackend(Backend):
         return [_orphans_sentence(rows)] if rows else []
 
     def written_scope(self):
-        recorder, self._recorder = getattr(self, "_recorder", None), None
+        recorder, self._recorder = self._recorder, None
         self._recorded = recorder
         if recorder is None:
             return None
@@ -286,8 +288,7 @@ class SQLiteBackend(Backend):
             return recorder.scope(cursor)
 
     def tables_left_alone(self, tables):
-        recorded = getattr(self, "_recorded", None)
-        return set() if recorded is None else recorded.left_alone(tables)
+        return set() if self._recorded is None else self._recorded.left_alone(tables)
 
     def _copy(self, source, dest, *, report, label):
         """Online copy of ``source`` into ``dest`` (standalone, journal_mode=DELETE), a private
