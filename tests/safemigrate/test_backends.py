@@ -191,7 +191,7 @@ def test_sqlite_scoped_checks_read_the_tables_named_and_those_referencing_them(t
         "CREATE TABLE written (a TEXT); CREATE TABLE untouched (a TEXT);"
         "INSERT INTO written VALUES (NULL); INSERT INTO untouched VALUES (NULL);"
         "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
-        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES Parent(id));"
         "INSERT INTO child VALUES (1, 99);"
         # A NULL under NOT NULL: what quick_check reports, made here by editing the schema's text.
         "PRAGMA writable_schema = ON;"
@@ -213,7 +213,7 @@ def test_sqlite_scoped_checks_read_the_tables_named_and_those_referencing_them(t
     assert "written" in damaged and "untouched" not in damaged
     assert backend.integrity_problems_in_transaction(["parent", "sqlite_master"]) == []
     assert len(backend.integrity_problems_in_transaction()) == 2  # the whole file: both tables
-    orphans = "1 row(s) point at missing rows, e.g. child rowid 1 -> parent"
+    orphans = "1 row(s) point at missing rows, e.g. child rowid 1 -> Parent"  # as REFERENCES spells it
     assert backend.foreign_key_problems_in_transaction(["parent"]) == [orphans]
     assert backend.foreign_key_problems_in_transaction(["written", "sqlite_master"]) == []
     raw.close()

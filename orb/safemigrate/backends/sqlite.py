@@ -533,12 +533,14 @@ def _quoted(name):
 
 def _with_referencing_tables(cursor, scope):
     """``scope``'s tables and every table with a foreign key to one of them (deleting a parent
-    row orphans its children): the tables a plan that wrote ``scope`` can leave dangling."""
+    row orphans its children): the tables a plan that wrote ``scope`` can leave dangling. SQLite's
+    names are case-insensitive, so a REFERENCES clause may spell its table otherwise."""
     written = set(scope)
+    parents = {name.lower() for name in written}
     tables = [row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
     referencing = {
         table
         for table in tables
-        if any(row[2] in written for row in cursor.execute(f"PRAGMA foreign_key_list({_quoted(table)})").fetchall())
+        if any(row[2].lower() in parents for row in cursor.execute(f"PRAGMA foreign_key_list({_quoted(table)})"))
     }
     return sorted((written & set(tables)) | referencing)
