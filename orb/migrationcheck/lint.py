@@ -13,6 +13,8 @@ from django.db import migrations as ops
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from orb.safemigrate.backends.base import db_attributes
+
 from . import rebuild, runpython
 from .findings import Finding
 
@@ -211,7 +213,7 @@ def _current_models(operation):
 def _protected(operation, *, target, context):
     columns = context.protected.get(target.table, ())
     if isinstance(operation, ops.AlterField) and target.field is not None:
-        if target.column in columns and rebuild.db_attributes(target.field) != rebuild.db_attributes(operation.field):
+        if target.column in columns and db_attributes(target.field) != db_attributes(operation.field):
             yield "ORB107", f"changes the protected column {target.table}.{target.column}"
     elif isinstance(operation, ops.RemoveField | ops.RenameField) and target.column in columns:
         yield "ORB107", f"changes the protected column {target.table}.{target.column}"

@@ -1,11 +1,10 @@
 """The table rebuild of the embedded database engine, judged from the migration alone (ORB104).
 
 The embedded engine cannot change a column in place: Django copies the table into a new one and
-drops the old (``_remake_table``).  Which operations may do that is the backend's own list, the
-one safe_migrate's disk preflight uses (``Backend.rewriting_operations``); of those, Django adds a
-nullable column without a default and renames a column without a foreign key in place, and an
-``AlterField`` that changes only what the database never sees (validators, choices, help text)
-touches nothing: none of those rebuild.
+drops the old (``_remake_table``).  Which operations do that is the backend's own rule, the one
+safe_migrate's disk preflight uses (``Backend.rewrites``): Django adds a nullable column without a
+default and renames a column without a foreign key in place, and an ``AlterField`` that changes
+only what the database never sees (validators, choices, help text) touches nothing.
 
 The estimate is the engine's: disk = the backend module's REWRITE_FACTOR (3) times the table, the
 factor safe_migrate's disk preflight measured for a rebuild inside one transaction on a WAL
@@ -16,8 +15,6 @@ on the project's 2-core machine.
 import inspect
 
 import dj_database_url
-from django.db import migrations as ops
-from django.db import models
 
 from orb.safemigrate import backends
 from orb.safemigrate.sizes import human_bytes
@@ -36,35 +33,10 @@ def rewrite_factor():
     return getattr(inspect.getmodule(embedded_backend_class()), "REWRITE_FACTOR", 3)
 
 
-def db_attributes(field):
-    """What of ``field`` the database sees: its class and the keyword arguments that are not
-    ``non_db_attrs`` (Django's own list of attributes that never change the schema)."""
-    _, path, args, kwargs = field.deconstruct()
-    return path, tuple(args), {key: value for key, value in kwargs.items() if key not in field.non_db_attrs}
-
-
-def _adds_in_place(field):
-    return (
-        field.null
-        and not field.unique
-        and not field.primary_key
-        and not field.has_default()
-        and (not field.has_db_default())
-    )
-
-
 def rebuilds(operation, *, old_field=None):
     """True when the embedded engine rebuilds the table for ``operation`` (``old_field``: the
     field before an AlterField or RenameField, from the project state)."""
-    if not isinstance(operation, tuple(embedded_backend_class().rewriting_operations)):
-        return False
-    if isinstance(operation, ops.AddField):
-        return not operation.field.many_to_many and not _adds_in_place(operation.field)
-    if isinstance(operation, ops.RenameField):
-        return old_field is not None and isinstance(old_field, models.ForeignKey)
-    if isinstance(operation, ops.AlterField):
-        return old_field is None or db_attributes(old_field) != db_attributes(operation.field)
-    return True
+    return embedded_backend_class().rewrites(operation, old_field=old_field)
 
 
 def estimate(size):

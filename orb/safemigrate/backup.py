@@ -269,6 +269,14 @@ class PendingBackup:
             fsync_path(os.path.dirname(self.path))
             return info
 
+    def verified(self):
+        """True when the copy's read-back found it whole (waits for it; keeps nothing)."""
+        try:
+            (_, problems), _ = self._reading.verdict()
+        except Exception:  # noqa: BLE001 - a copy that could not be read back proves nothing
+            return False
+        return not problems
+
     def discard(self):
         """Wait for the read-back to let go of the copy, then remove every file of it."""
         with contextlib.suppress(Exception):

@@ -20,7 +20,6 @@ from . import prune as pruning
 from . import prune_records, signed
 from .apply import run_plan
 from .backends import backend_for
-from .background import BackgroundCheck
 from .errors import MigrationFailed, Refused, SafeMigrateError, UsageError
 from .events import Reporter
 from .fake import Fake, require_confirmed_plan
@@ -272,8 +271,8 @@ class Engine:
     def _preflight(self, run, *, plan_for, read_only=False, missing_allowed=False, beside_backup=False):
         """Journal, integrity check, then graph, drift and the plan (``plan_for(preflight)``);
         ``missing_allowed``: an applied migration without a file is no refusal (``--prune``);
-        ``beside_backup``: the integrity check runs on while the run reads and backs up, and its
-        verdict is taken before the backup is kept (``_database_verdict``)."""
+        ``beside_backup``: the live file is not read for it; the backup's own check, taken before
+        anything is committed, gives the verdict (``_keep_backup``, ``_database_verdict``)."""
         records = self.journal.read_reporting(self.report)
         self._check_database(run, beside_backup=beside_backup)
         with (
@@ -289,8 +288,11 @@ class Engine:
         if not self.backend.exists():
             return
         if beside_backup:
-            run.database_check = BackgroundCheck(self.backend.quick_check)
+            run.database_verdict_due = True  # the backup's own check decides it (_database_verdict)
             return
+        self._check_live_database(run)
+
+    def _check_live_database(self, run):
         with run.stage("quick_check", "Checking the database"):
             problems = self.backend.quick_check()
         self._refuse_damaged(problems)
@@ -304,15 +306,21 @@ class Engine:
             )
 
     def _database_verdict(self, run):
-        """The verdict of the integrity check started beside the backup (nothing when none is due):
-        a damaged database is refused as if it had been checked first."""
-        check, run.database_check = run.database_check, None
-        if check is None:
+        """The live database's integrity verdict, when it is still due and the backup did not give
+        it (``_keep_backup``): a run that stops first, or has nothing to apply, has the backup's
+        read-back decide if it verified (the copy holds every page of the file), else checks the
+        live file now.  A damaged database is refused as if it had been checked first, and the
+        copy of a database that failed its check is never kept."""
+        if not run.database_verdict_due:
             return
-        problems, waited = check.verdict()
-        run.timings["quick_check"] = round(waited, 4)  # the time the run waited for it
-        self._refuse_damaged(problems)
-        self.report.note("The database passed its integrity check (read beside the backup).")
+        run.database_verdict_due = False
+        if run.pending_backup is not None and run.pending_backup.verified():
+            return
+        try:
+            self._check_live_database(run)
+        except Refused:
+            run.discard_unkept_backup()
+            raise
 
     @contextmanager
     def _verdict_first(self, run):
@@ -421,7 +429,7 @@ class Engine:
 
     def _check_space(self, run, preflight, *, rehearse, backup=True):
         with run.stage("disk", "Checking free disk space"):
-            tables = rewritten_tables(run.plan, preflight.start_state(), rewrites=self.backend.rewriting_operations)
+            tables = rewritten_tables(run.plan, preflight.start_state(), rewrites=self.backend.rewrites)
             self.backend.check_space(rewritten_tables=tables, rehearse=rehearse, backup=backup)
 
     # --- an applying run ----------------------------------------------------------------
@@ -465,9 +473,9 @@ class Engine:
         return Outcome(state=_applied_state(run, undone), payload=record, summary=run_summary(result))
 
     def _back_up(self, run, preflight):
-        """The backup's copy, then the live database's verdict.  The copy's sha256 and check go on
-        reading it beside the run; ``_keep_backup`` takes their verdict and keeps it before anything
-        is committed (before the first migration of a plan applied one by one)."""
+        """The backup's copy.  Its sha256 and check go on reading it beside the run;
+        ``_keep_backup`` takes their verdict and keeps it before anything is committed (before the
+        first migration of a plan applied one by one)."""
         with run.stage("backup", "Backing up the database"):
             run.pending_backup = backups.start_backup(
                 self.backend,
@@ -477,22 +485,21 @@ class Engine:
                 checksums=preflight.drift.checksums,
                 report=self.report,
             )
-        try:
-            self._database_verdict(run)
-        except BaseException:
-            run.discard_unkept_backup()  # never keep the copy of a database that failed its check
-            raise
 
     def _keep_backup(self, run, *, stage=True):
         """``stage=False``: inside the plan's transaction, whose report times it among its checks."""
         pending, run.pending_backup = run.pending_backup, None
         with run.stage("backup_kept", "Verifying and keeping the backup") if stage else nullcontext():
             run.backup = pending.keep()
+        if run.database_verdict_due:
+            # The backup is a copy of every page of the live file, read back and checked whole:
+            # the live database passed the same check (issue 17: one read instead of two).
+            run.database_verdict_due = False
+            self.report.note("The database passed its integrity check (read back in its backup).")
         info = run.backup
         self.report.note(f"Backup: {info.path} (sha256 {info.sha256[:12]}…, {human_bytes(info.size)})")
 
     def _apply_real(self, run, *, allow_data_loss, undone_run_counts, fake=None):
-        self._database_verdict(run)  # taken with the backup already; never later than here
         plan = run.plan
         atomic = plan.atomic or bool(fake and fake.marks_all)  # marking every migration runs nothing
         if not atomic:

@@ -223,17 +223,18 @@ def collect_sql(executor, plan):
 
 def rewritten_tables(plan, state, *, rewrites):
     """Tables the plan rewrites (for the disk preflight), resolved in the starting state;
-    ``rewrites`` are the operations after which the backend rewrites a whole table."""
+    ``rewrites(operation, old_field=...)`` says whether the backend rewrites a whole table for an
+    operation (``Backend.rewrites``; the old field is the starting state's, when it has one)."""
     tables = set()
     for step in plan.steps:
         for operation in step.migration.operations:
-            if not isinstance(operation, tuple(rewrites) + RUNS_CODE):
-                continue
-            model_name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
             if isinstance(operation, RUNS_CODE):
                 return None  # unknown: assume the largest table
+            model_name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
             model_state = state.models.get((step.migration.app_label, (model_name or "").lower()))
-            if model_state is not None:
+            old_name = getattr(operation, "old_name", None) or getattr(operation, "name", None)
+            old_field = model_state.fields.get(old_name) if model_state is not None and old_name else None
+            if model_state is not None and rewrites(operation, old_field=old_field):
                 tables.add(
                     model_state.options.get("db_table") or f"{step.migration.app_label}_{model_state.name_lower}"
                 )

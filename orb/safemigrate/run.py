@@ -30,7 +30,8 @@ class Run:
         self.plan = None
         self.backup = None  # the BackupInfo this run took (or, for a restore, restores from)
         self.pending_backup = None  # a backup.PendingBackup written but not kept yet
-        self.database_check = None  # a BackgroundCheck of the live database whose verdict is still due
+        # The live database's integrity verdict is still due (the backup's read-back gives it).
+        self.database_verdict_due = False
         self.applied_before = []
         self.extra = {}  # mode-specific fields of every record of this run
         # The database's state in plain words if the run stops from here on (set once a commit happened).

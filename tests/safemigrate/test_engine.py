@@ -129,8 +129,12 @@ def test_a_failed_check_after_the_commit_restores_the_backup_and_says_so(private
     with scenario("add_column"):
         engine()[0].upgrade(app_label="scenario", migration_name="0001")
         runner, _ = engine()
-        checks = iter([[], ["*** page 7: damaged (made up by the test)"]])  # before the run, after the commit
-        monkeypatch.setattr(SQLiteBackend, "quick_check", lambda self: next(checks, []))
+
+        def damaged_once_committed(self):  # the live file's check: damage once the column is there
+            committed = "comment" in columns(private_db, "scenario_reading")
+            return ["*** page 7: damaged (made up by the test)"] if committed else []
+
+        monkeypatch.setattr(SQLiteBackend, "quick_check", damaged_once_committed)
         with pytest.raises(MigrationFailed) as failed:
             runner.upgrade()
     record = journal(private_db)[-1]
@@ -175,3 +179,47 @@ def test_the_backup_is_read_back_beside_the_plan_and_one_that_does_not_verify_ro
     assert "comment" not in columns(private_db, "scenario_reading")
     backup_dir = os.path.dirname(journal(private_db)[-2]["backup"]["path"])
     assert sorted(os.listdir(backup_dir)) == kept_before  # no new backup, partial or sidecar
+
+
+def test_the_backups_check_gives_the_live_databases_verdict(private_db, monkeypatch):
+    """The live file is not read for its own check before an applying run: the backup, a copy of
+    every page, is read back and checked before COMMIT, and that verdict stands for both. The live
+    file is read once, by the verify after COMMIT."""
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        live_checks = []
+        real_check = SQLiteBackend.quick_check
+        monkeypatch.setattr(
+            SQLiteBackend,
+            "quick_check",
+            lambda self: live_checks.append("comment" in columns(private_db, "scenario_reading")) or real_check(self),
+        )
+        runner, events = engine()
+        runner.upgrade()
+    assert live_checks == [True]  # after the commit only
+    assert "comment" in columns(private_db, "scenario_reading")
+    notes = [event.message for event in events if event.kind == "note"]
+    assert any("passed its integrity check (read back in its backup)" in note for note in notes), notes
+
+
+def test_a_backup_that_fails_because_the_database_is_damaged_is_refused_as_damaged(private_db, monkeypatch):
+    """When the backup's check fails, the live file is checked: if it is damaged too the run is
+    refused with the damaged database's sentence (exit 3), the plan is rolled back and no copy is
+    kept."""
+    from orb.safemigrate.backends.sqlite import SQLiteBackend
+
+    damage = ["*** page 7: damaged (made up by the test)"]
+    with scenario("add_column"):
+        engine()[0].upgrade(app_label="scenario", migration_name="0001")
+        kept_before = sorted(os.listdir(os.path.dirname(journal(private_db)[-1]["backup"]["path"])))
+        monkeypatch.setattr(SQLiteBackend, "verify_backup_file", lambda self, path: damage)
+        monkeypatch.setattr(SQLiteBackend, "quick_check", lambda self: damage)
+        with pytest.raises(Refused, match="failed its integrity check") as refused:
+            engine()[0].upgrade()
+    record = journal(private_db)[-1]
+    assert "nothing was changed" in refused.value.message
+    assert record["outcome"] == "refused" and record["backup"] is None
+    assert "comment" not in columns(private_db, "scenario_reading")
+    assert sorted(os.listdir(os.path.dirname(journal(private_db)[-2]["backup"]["path"]))) == kept_before

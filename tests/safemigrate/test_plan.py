@@ -26,9 +26,8 @@ def test_a_forwards_plan_with_a_dropped_column(private_db):
         collect_sql(executor, plan)
         assert any("CREATE TABLE" in sql for sql in plan.steps[0].sql)
         state = executor._create_project_state(with_applied_migrations=True)
-        rewrites = SQLiteBackend.rewriting_operations
-        assert rewritten_tables(plan, state, rewrites=rewrites) == []  # the table does not exist before the plan
-        assert rewritten_tables(plan, state, rewrites=()) == []
+        assert rewritten_tables(plan, state, rewrites=SQLiteBackend.rewrites) == []  # no table before the plan
+        assert rewritten_tables(plan, state, rewrites=never) == []
         document = plan.to_json()
         assert document["steps"][1]["operations"][0] == {
             "description": "Remove field note from reading",
@@ -65,6 +64,24 @@ def test_the_tables_a_plan_rewrites_are_the_backends_rule(private_db):
         executor, plan = plan_for()
         state = executor._create_project_state(with_applied_migrations=True)
         assert plan.names == ["scenario.0002_alter_reading_name"]
-        assert rewritten_tables(plan, state, rewrites=SQLiteBackend.rewriting_operations) == ["scenario_reading"]
-        assert rewritten_tables(plan, state, rewrites=()) == []
+        assert rewritten_tables(plan, state, rewrites=SQLiteBackend.rewrites) == ["scenario_reading"]
+        assert rewritten_tables(plan, state, rewrites=never) == []
         executor.migrate([("scenario", None)])
+
+
+@pytest.mark.parametrize(("name", "rewritten"), [("add_column", []), ("add_default", ["scenario_reading"])])
+def test_a_column_sqlite_adds_in_place_is_no_rewrite(private_db, name, rewritten):
+    """A nullable column without a default is added with ALTER TABLE ADD COLUMN (nothing copied),
+    so the disk preflight sizes no table for it; one with a default remakes the table."""
+    with scenario(name):
+        executor, _ = plan_for([("scenario", "0001_initial")])
+        executor.migrate([("scenario", "0001_initial")])
+        executor, plan = plan_for()
+        state = executor._create_project_state(with_applied_migrations=True)
+        assert len(plan.steps) == 1
+        assert rewritten_tables(plan, state, rewrites=SQLiteBackend.rewrites) == rewritten
+        executor.migrate([("scenario", None)])
+
+
+def never(operation, *, old_field=None):
+    return False

@@ -20,6 +20,13 @@ SPACE_MARGIN = 1.05  # free disk needed, in multiples of what the run writes ...
 SPACE_SLACK = 1024 * 1024  # ... plus this: the database's own journal pages, the sidecars
 
 
+def db_attributes(field):
+    """What of ``field`` the database sees: its class and the keyword arguments that are not
+    ``non_db_attrs`` (Django's own list of attributes that never change the schema)."""
+    _, path, args, kwargs = field.deconstruct()
+    return path, tuple(args), {key: value for key, value in kwargs.items() if key not in field.non_db_attrs}
+
+
 class Backend:
     engine = "?"
     backup_suffix = ""
@@ -33,6 +40,12 @@ class Backend:
     # must not write to), and the options that choose the folders.
     state_dir_words = ("the state directory", "state folder")
     folder_options = "--backup-dir"
+
+    @classmethod
+    def rewrites(cls, operation, *, old_field=None):
+        """True when this engine rewrites the whole table for ``operation`` (``old_field``: the
+        field before an AlterField or RenameField, when known)."""
+        return isinstance(operation, cls.rewriting_operations)
 
     def __init__(self, connection, *, backup_dir=None):
         self.connection = connection

@@ -14,13 +14,14 @@ from contextlib import contextmanager, suppress
 from urllib.parse import quote
 
 from django.db import migrations as ops
+from django.db import models
 
 from ..background import BackgroundCheck
 from ..errors import Refused, UsageError
 from ..files import fsync_path, open_private, private_umask
 from ..lock import FileLock, live_holder
 from ..sizes import human_bytes
-from .base import Backend, pid_alive
+from .base import Backend, db_attributes, pid_alive
 from .row_guards import bypass_clause, bypass_table_statement
 from .sqlite_writes import WriteRecorder
 
@@ -59,6 +60,21 @@ def _orphans_sentence(rows):
     return f"{len(rows)} row(s) point at missing rows, e.g. {table} rowid {rowid} -> {parent}"
 
 
+def _adds_in_place(field):
+    """Django's SQLite schema editor adds ``field`` with ALTER TABLE ADD COLUMN (no remake): a
+    nullable column, neither unique nor a key, with no default (a datetime filled on creation has
+    one) and no database default (a conservative reading of DatabaseSchemaEditor.add_field)."""
+    filled_on_creation = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    return (
+        field.null
+        and not field.unique
+        and not field.primary_key
+        and not field.has_default()
+        and not filled_on_creation
+        and not field.has_db_default()
+    )
+
+
 class SQLiteBackend(Backend):
     engine = "sqlite"
     internal_tables = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
@@ -77,6 +93,22 @@ class SQLiteBackend(Backend):
     _recorded = None  # the same, once written_scope() ended its recording
     state_dir_words = ("the database directory", "database folder (where the journal and lock live)")
     prefix_names_test_database = False  # Django's SQLite test database is in memory or TEST["NAME"]
+
+    @classmethod
+    def rewrites(cls, operation, *, old_field=None):
+        # Of the operations that may remake the table, Django's SQLite schema editor adds a
+        # nullable column without a default, and renames a column that is no foreign key, in place
+        # (ALTER TABLE); an AlterField that changes only what the database never sees (choices,
+        # help text, validators) touches nothing.
+        if not isinstance(operation, cls.rewriting_operations):
+            return False
+        if isinstance(operation, ops.AddField):
+            return not operation.field.many_to_many and not _adds_in_place(operation.field)
+        if isinstance(operation, ops.RenameField):
+            return old_field is None or isinstance(old_field, models.ForeignKey)
+        if isinstance(operation, ops.AlterField):
+            return old_field is None or db_attributes(old_field) != db_attributes(operation.field)
+        return True
 
     def __init__(self, connection, *, backup_dir=None):
         super().__init__(connection, backup_dir=backup_dir)
