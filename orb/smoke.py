@@ -22,7 +22,9 @@ redirects by design (django CMS's page list) or needs its own setup is not a fai
 the migration; its own package tests it.
 """
 
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,11 +33,14 @@ from pathlib import Path
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.template.loader import select_template
+from django.template.autoreload import get_template_directories
+from django.template.loader import get_template, select_template
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from orb.safemigrate.drift import in_project
 from orb.safemigrate.drift import is_project_app as project_app  # one rule: inside BASE_DIR, not site-packages
 
 SAMPLE_ROWS = 5  # rows from each end of a table (by primary key) that its admin list renders
@@ -47,8 +52,40 @@ class SmokeCheckError(Exception):
     """A smoke check failed; the message says which and why."""
 
 
+_preparing = threading.Lock()
+_prepared = threading.Event()
+
+
+def prepare_smoke_checks():
+    """What the pages need that reads no database, done once per process: Django's URL patterns
+    built and the templates compiled (every template in this project's own folders, and the
+    admin's).  safe_migrate runs it in a second thread while it copies the backup, which waits in
+    SQLite, not in Python (``checks.prepare_smoke``), so a cold process does not pay for it inside
+    the plan's transaction; run_smoke_checks() waits for it, or does it first.  A template that
+    does not compile is left to the page that renders it, which reports it."""
+    with _preparing:
+        if _prepared.is_set():
+            return
+        reverse("admin:index")
+        for name in _template_names():
+            try:
+                get_template(name)
+            except Exception:  # noqa: BLE001, S112 - the page that uses it says what is wrong
+                continue
+        _prepared.set()
+
+
+def _template_names():
+    """Names of the templates in this project's folders, then those of Django's admin."""
+    folders = [folder for folder in get_template_directories() if in_project(folder)]
+    folder = DJANGO_ADMIN / "templates"
+    own = [path.relative_to(mine).as_posix() for mine in folders for path in mine.rglob("*.html")]
+    return own + [path.relative_to(folder).as_posix() for path in (folder / "admin").rglob("*.html")]
+
+
 def run_smoke_checks():
     """Run every smoke check; returns the list of checks passed, raises SmokeCheckError."""
+    prepare_smoke_checks()
     passed = []
     with transaction.atomic():
         try:
@@ -56,6 +93,9 @@ def run_smoke_checks():
         finally:
             transaction.set_rollback(True)
     return passed
+
+
+run_smoke_checks.prepare = prepare_smoke_checks  # what safe_migrate may run ahead (checks.prepare_smoke)
 
 
 def _step(passed, name, func):
@@ -198,13 +238,35 @@ def _render_pages(run):
 
     run.step("render the dashboard", lambda: _render("render the dashboard", views.dashboard(run.get("/dashboard/"))))
     run.step("render the ORB book", lambda: _render("render the ORB book", book_views.orb_book(run.get("/orb-book/"))))
-    for model, model_admin in admin.site._registry.items():
-        if not project_app(model._meta.app_config):
-            continue
-        name = f"render the admin list of {model._meta.label}"
-        run.step(
-            name, lambda name=name, model=model, model_admin=model_admin: _render_list(run, name, model, model_admin)
-        )
+    with _site_context_computed_once(admin.site):
+        for model, model_admin in admin.site._registry.items():
+            if not project_app(model._meta.app_config):
+                continue
+            name = f"render the admin list of {model._meta.label}"
+            run.step(
+                name,
+                lambda name=name, model=model, model_admin=model_admin: _render_list(run, name, model, model_admin),
+            )
+
+
+@contextmanager
+def _site_context_computed_once(site):
+    """The admin site's own context (its titles, the sidebar's list of every app and model, the
+    user's recent actions) is the same on every admin page of one user: the first list computes it
+    and the others get a copy, instead of building the app list again for each (a third of a
+    list's time).  Only for this run's lists: the site's own method is back when they are done."""
+    first, compute = {}, site.each_context  # the site's own method, bound before it is shadowed
+
+    def each_context(request):
+        if not first:
+            first.update(compute(request))
+        return dict(first)
+
+    site.each_context = each_context
+    try:
+        yield
+    finally:
+        del site.each_context
 
 
 def _render_list(run, name, model, model_admin):

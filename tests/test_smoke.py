@@ -1,3 +1,4 @@
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -180,3 +181,49 @@ def test_a_broken_admin_chrome_fails_the_first_list(db, settings, tmp_path):
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
     with pytest.raises(smoke.SmokeCheckError, match=r"admin list of \w+\.\w+' failed: NoReverseMatch"):
         smoke.run_smoke_checks()
+
+
+def test_the_admin_sites_context_is_computed_once_per_run(db, monkeypatch):
+    """Issue 17: the site's context (titles, the sidebar's app list) is the same on every list of
+    one run: the first list computes it, the others reuse it, and the site's own method is back
+    afterwards (also when a list fails)."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    calls = []
+    real = AdminSite.each_context
+
+    def each_context(site, request):
+        calls.append(request.path)
+        return real(site, request)
+
+    monkeypatch.setattr(AdminSite, "each_context", each_context)
+    smoke.run_smoke_checks()
+    assert len(calls) == 1 and calls[0].startswith("/admin/orb/")
+    assert "each_context" not in vars(admin.site._wrapped)
+    real_render = smoke._render
+
+    def render(name, response):
+        if "admin list of soundings" in name:
+            raise RuntimeError("a list fails (made up by the test)")
+        real_render(name, response)
+
+    monkeypatch.setattr(smoke, "_render", render)
+    with pytest.raises(smoke.SmokeCheckError, match="made up by the test"):
+        smoke.run_smoke_checks()
+    assert "each_context" not in vars(admin.site._wrapped)
+
+
+def test_the_preparation_reads_no_database_and_compiles_the_pages_templates(monkeypatch):
+    """Issue 17: what safe_migrate runs ahead, in a second thread before the plan's transaction,
+    needs no database (pytest-django refuses one here) and leaves the templates compiled."""
+    from django.template import engines
+
+    monkeypatch.setattr(smoke, "_prepared", threading.Event())  # as in a new process
+    engine = engines["django"].engine
+    for loader in engine.template_loaders:
+        loader.reset()
+    smoke.prepare_smoke_checks()
+    cached = {name for loader in engine.template_loaders for name in getattr(loader, "get_template_cache", {})}
+    assert {"admin/change_list.html", "orb/dashboard.html", smoke.LIST_CONTENT} <= cached
+    assert smoke._prepared.is_set()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
+from .background import BackgroundCheck
 from .errors import CheckFailed
 
 
@@ -66,6 +67,21 @@ def _unreadable(meta, exc):
     """ "app.Model cannot be read from table (Error: no such column: table.column)", on one line."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{meta.label} cannot be read from {meta.db_table} ({exc.__class__.__name__}: {detail})"
+
+
+def prepare_smoke():
+    """Start, in a second thread, what the project's smoke checks can do before the plan's
+    transaction without a database (a check's ``prepare`` attribute: orb.smoke compiles its
+    templates and builds the URL patterns).  Nothing waits for it here: each check waits for its
+    own preparation when it runs, and one that failed is done again there, where its error counts."""
+
+    def prepare_all():
+        for path in getattr(settings, "ORB_SMOKE_CHECKS", []):
+            prepare = getattr(import_string(path), "prepare", None)
+            if prepare is not None:
+                prepare()
+
+    return BackgroundCheck(prepare_all)
 
 
 def smoke(connection):

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from django.db.migrations.loader import MigrationLoader
 
 from . import backup as backups
+from . import checks, prune_records, signed
 from . import drift as drifts
 from . import prune as pruning
-from . import prune_records, signed
 from .apply import run_plan
 from .backends import backend_for
 from .errors import MigrationFailed, Refused, SafeMigrateError, UsageError
@@ -441,6 +441,7 @@ class Engine:
             return self._nothing_to_apply(run, preflight)
         self._refuse_irreversible(plan, undone=undone)
         self._warn_before_applying(plan)
+        checks.prepare_smoke()  # beside the disk check and the backup's copy, which wait in the database
         rehearsing = rehearse_first or not plan.atomic
         self._check_space(run, preflight, rehearse=rehearsing)
         self._back_up(run, preflight)

@@ -2,6 +2,7 @@
 same way in every mode; the restore's question asked before the lock (and maintenance)."""
 
 import os
+import threading
 
 import pytest
 from django.db import connection
@@ -223,3 +224,29 @@ def test_a_backup_that_fails_because_the_database_is_damaged_is_refused_as_damag
     assert record["outcome"] == "refused" and record["backup"] is None
     assert "comment" not in columns(private_db, "scenario_reading")
     assert sorted(os.listdir(os.path.dirname(journal(private_db)[-2]["backup"]["path"]))) == kept_before
+
+
+SMOKE_EVENTS = []
+
+
+def recording_smoke_check():
+    SMOKE_EVENTS.append(("check", threading.current_thread().name))
+
+
+def _prepare_recording_smoke_check():
+    SMOKE_EVENTS.append(("prepare", threading.current_thread().name))
+
+
+recording_smoke_check.prepare = _prepare_recording_smoke_check
+
+
+def test_an_applying_run_prepares_the_smoke_checks_in_a_second_thread_first(private_db, settings):
+    """A smoke check's ``prepare`` (orb.smoke: templates compiled, URL patterns built) runs in a
+    second thread while the run checks the disk and copies the backup, before the check runs inside
+    the plan's transaction."""
+    settings.ORB_SMOKE_CHECKS = [f"{__name__}.recording_smoke_check"]
+    SMOKE_EVENTS.clear()
+    with scenario("add_column"):
+        engine()[0].upgrade()
+    assert [kind for kind, _ in SMOKE_EVENTS] == ["prepare", "check"]
+    assert SMOKE_EVENTS[0][1] != SMOKE_EVENTS[1][1] == threading.main_thread().name
